@@ -1,0 +1,55 @@
+// Package blob defines firn's blob stores: where object bytes live,
+// addressed by ids that firn makes up, never by a user's key, so that no
+// key can name a path.
+//
+// A blob is written once through a Writer and becomes visible (Open
+// succeeds) only after Commit returned nil, at which point it is durable:
+// it survives a crash of the process or the machine. A Writer that is
+// aborted, or abandoned by a crash, leaves nothing that Open can see;
+// leftovers are removed by Sweep. Blobs are immutable after Commit.
+//
+// Implementations live in subpackages (fs: plain files, the hot tier) and
+// must pass the conformance suite in package blobtest.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned by Open for an id that is not a committed blob.
+var ErrNotFound = errors.New("blob: not found")
+
+// Store holds blobs.
+type Store interface {
+	// Create starts a new blob with a fresh id.
+	Create(ctx context.Context) (Writer, error)
+	// Open returns a reader of length bytes of blob id from offset
+	// (length < 0: to the end). ErrNotFound.
+	Open(ctx context.Context, id string, offset, length int64) (io.ReadCloser, error)
+	// Delete removes a blob. Deleting a missing blob is not an error.
+	Delete(ctx context.Context, id string) error
+	// Walk calls fn for every committed blob with the time it was
+	// committed, in no particular order. Returning an error from fn stops
+	// the walk and is returned.
+	Walk(ctx context.Context, fn func(id string, committed time.Time) error) error
+	// Sweep removes the leftovers of writers that were never committed
+	// and are older than olderThan (0: all of them; use 0 only when no
+	// writer can be in flight, e.g. at start-up).
+	Sweep(ctx context.Context, olderThan time.Duration) error
+}
+
+// Writer receives the bytes of one new blob.
+type Writer interface {
+	io.Writer
+	// ID is the blob's id, known from the start.
+	ID() string
+	// Commit makes the blob durable and visible. After Commit, neither
+	// Write nor Abort may be called.
+	Commit(ctx context.Context) error
+	// Abort discards the blob. It is safe to call after a failed Write or
+	// Commit, and more than once.
+	Abort() error
+}
