@@ -1,0 +1,208 @@
+// Package app is firn's composition root: the one place that chooses and
+// wires the concrete stores, services and servers together. Everything
+// else receives its dependencies.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	blobfs "github.com/firnhq/firn/internal/blob/fs"
+	"github.com/firnhq/firn/internal/clock"
+	"github.com/firnhq/firn/internal/config"
+	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/meta/sqlite"
+	"github.com/firnhq/firn/internal/object"
+	"github.com/firnhq/firn/internal/s3api"
+	"github.com/firnhq/firn/internal/s3api/sigv4"
+)
+
+// Server is a running firn server.
+type Server struct {
+	cfg   config.Server
+	log   *slog.Logger
+	meta  meta.Store
+	svc   *object.Service
+	http  *http.Server
+	ln    net.Listener
+	clock clock.Clock
+
+	wg   sync.WaitGroup // background loops
+	stop context.CancelFunc
+}
+
+// credentialsFile holds generated root credentials under the data dir.
+const credentialsFile = "credentials.json"
+
+type credentials struct {
+	AccessKey string `json:"access_key"`
+	SecretKey string `json:"secret_key"`
+}
+
+// rootCredentials returns the configured credentials, or those stored
+// under the data directory, generating and storing them on first start
+// (announce is then called once with them).
+func rootCredentials(cfg config.Server, announce func(credentials)) (credentials, error) {
+	if cfg.AccessKey != "" {
+		return credentials{cfg.AccessKey, cfg.SecretKey}, nil
+	}
+	path := filepath.Join(cfg.Data, credentialsFile)
+	b, err := os.ReadFile(path)
+	if err == nil {
+		var c credentials
+		if err := json.Unmarshal(b, &c); err != nil || c.AccessKey == "" || c.SecretKey == "" {
+			return c, fmt.Errorf("read %s: invalid credentials file", path)
+		}
+		return c, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return credentials{}, err
+	}
+	c := credentials{AccessKey: "FIRN" + randomString(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+		SecretKey: randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+	b, _ = json.MarshalIndent(c, "", "  ")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return c, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return c, err
+	}
+	announce(c)
+	return c, nil
+}
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// NewLogger returns the logger the configuration asks for.
+func NewLogger(cfg config.Server, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", cfg.LogLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", cfg.LogFormat)
+}
+
+// Start opens the stores, cleans up after any crash, and starts serving.
+// stdout receives the one-time credentials announcement.
+func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.Writer) (*Server, error) {
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	creds, err := rootCredentials(cfg, func(c credentials) {
+		fmt.Fprintf(stdout, "firn: generated root credentials (stored in %s; shown only this once):\n  FIRN_ACCESS_KEY=%s\n  FIRN_SECRET_KEY=%s\n",
+			filepath.Join(cfg.Data, credentialsFile), c.AccessKey, c.SecretKey)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	clk := clock.Real{Day: cfg.DayLength}
+	ms, err := sqlite.Open(filepath.Join(cfg.Data, "meta", "firn.db"))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := blobfs.Open(filepath.Join(cfg.Data, "blobs"))
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	inline := cfg.InlineMax
+	if inline == 0 {
+		inline = -1
+	}
+	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline})
+	// Nothing is in flight yet: every unreferenced blob is an orphan.
+	if n, err := svc.CollectGarbage(ctx, 0); err != nil {
+		ms.Close()
+		return nil, fmt.Errorf("start-up collection: %w", err)
+	} else if n > 0 {
+		log.Info("start-up collection removed orphaned blobs", "count", n)
+	}
+	verifier := &sigv4.Verifier{Region: cfg.Region, Now: clk.Now,
+		Lookup: func(ctx context.Context, ak string) (string, error) {
+			if ak == creds.AccessKey {
+				return creds.SecretKey, nil
+			}
+			return "", sigv4.ErrInvalidAccessKeyID
+		}}
+	h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, Domains: cfg.Domains, Log: log})
+	ln, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk,
+		http: &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop = stop
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serve", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.collectLoop(bg)
+	}()
+	log.Info("firn server listening", "address", ln.Addr().String(), "data", cfg.Data, "region", cfg.Region, "day_length", cfg.DayLength.String())
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+func (s *Server) collectLoop(ctx context.Context) {
+	if s.cfg.GCEvery <= 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.GCEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.svc.CollectGarbage(ctx, time.Hour); err != nil && ctx.Err() == nil {
+				s.log.Warn("blob collection", "err", err)
+			}
+		}
+	}
+}
+
+// Shutdown stops accepting requests, waits for those in flight (until
+// ctx ends), stops the background loops and closes the stores.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.stop()
+	s.wg.Wait()
+	return errors.Join(err, s.meta.Close())
+}

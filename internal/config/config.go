@@ -1,0 +1,163 @@
+// Package config holds the server's settings and reads them from, in
+// order of precedence: command-line flags, FIRN_* environment variables, a
+// config file (TOML or YAML, by extension), and the embedded defaults.
+//
+// Every setting has one name used everywhere: the flag --day-length, the
+// variable FIRN_DAY_LENGTH and the file key day-length (or day_length).
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	toml "github.com/pelletier/go-toml/v2"
+	"gopkg.in/yaml.v3"
+)
+
+// Server is the configuration of `firn server`.
+type Server struct {
+	Address   string        // listen address
+	Data      string        // data directory
+	Region    string        // region name used in SigV4 and events
+	DayLength time.Duration // length of a model day
+	// Domains for virtual-hosted-style requests (bucket.<domain>).
+	Domains   []string
+	InlineMax int64         // largest object kept in the metadata store
+	GCEvery   time.Duration // how often orphaned blobs are collected
+	LogLevel  string        // debug, info, warn, error
+	LogFormat string        // text or json
+	// AccessKey and SecretKey are the root credentials; they come only
+	// from FIRN_ACCESS_KEY / FIRN_SECRET_KEY (never a flag, which would
+	// show in ps) or from the data directory.
+	AccessKey, SecretKey string
+}
+
+// Defaults returns the embedded defaults.
+func Defaults() Server {
+	return Server{
+		Address: "127.0.0.1:9000", Data: "./firn-data", Region: "us-east-1", DayLength: 24 * time.Hour,
+		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
+		LogLevel: "info", LogFormat: "text",
+	}
+}
+
+// LoadServer parses args (the arguments after "server") with env as the
+// environment lookup.
+func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, error) {
+	c := Defaults()
+	fs := flag.NewFlagSet("firn server", flag.ContinueOnError)
+	var configPath string
+	var domains string
+	fs.StringVar(&configPath, "config", "", "config file (.toml, .yaml or .yml)")
+	fs.StringVar(&c.Address, "address", c.Address, "listen address")
+	fs.StringVar(&c.Data, "data", c.Data, "data directory")
+	fs.StringVar(&c.Region, "region", c.Region, "region name")
+	fs.DurationVar(&c.DayLength, "day-length", c.DayLength, "length of a model day (lifecycle, restores, expiry)")
+	fs.StringVar(&domains, "domains", strings.Join(c.Domains, ","), "base domains for virtual-hosted-style requests, comma-separated")
+	fs.Int64Var(&c.InlineMax, "inline-max", c.InlineMax, "largest object (bytes) kept inside the metadata database")
+	fs.DurationVar(&c.GCEvery, "gc-every", c.GCEvery, "interval of the orphaned-blob collector")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return c, fs, err
+	}
+	if fs.NArg() > 0 {
+		return c, fs, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["config"] {
+		configPath = env("FIRN_CONFIG")
+	}
+	var file map[string]string
+	if configPath != "" {
+		var err error
+		if file, err = readFile(configPath); err != nil {
+			return c, fs, err
+		}
+	}
+	var errs []string
+	for k := range file {
+		if fs.Lookup(k) == nil || k == "config" {
+			errs = append(errs, fmt.Sprintf("%s: unknown setting %q", configPath, k))
+		}
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == "config" {
+			return
+		}
+		v := env("FIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_")))
+		src := "FIRN_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v == "" {
+			v = file[f.Name]
+			src = configPath + ": " + f.Name
+		}
+		if v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", src, err))
+		}
+	})
+	if len(errs) > 0 {
+		return c, fs, fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	c.Domains = nil
+	for _, d := range strings.Split(domains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.Domains = append(c.Domains, d)
+		}
+	}
+	c.AccessKey, c.SecretKey = env("FIRN_ACCESS_KEY"), env("FIRN_SECRET_KEY")
+	if (c.AccessKey == "") != (c.SecretKey == "") {
+		return c, fs, fmt.Errorf("config: set both FIRN_ACCESS_KEY and FIRN_SECRET_KEY, or neither")
+	}
+	if c.DayLength <= 0 {
+		return c, fs, fmt.Errorf("config: day-length must be positive")
+	}
+	return c, fs, nil
+}
+
+// readFile reads a flat TOML or YAML file into flag-name → value.
+func readFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	raw := map[string]any{}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".toml":
+		err = toml.Unmarshal(b, &raw)
+	case ".yaml", ".yml":
+		err = yaml.Unmarshal(b, &raw)
+	default:
+		return nil, fmt.Errorf("config file %s: extension must be .toml, .yaml or .yml", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		name := strings.ReplaceAll(strings.ToLower(k), "_", "-")
+		switch v := v.(type) {
+		case []any:
+			parts := make([]string, len(v))
+			for i, p := range v {
+				parts[i] = fmt.Sprint(p)
+			}
+			out[name] = strings.Join(parts, ",")
+		case int64:
+			out[name] = strconv.FormatInt(v, 10)
+		case int:
+			out[name] = strconv.Itoa(v)
+		default:
+			out[name] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}
