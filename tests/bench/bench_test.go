@@ -1,0 +1,238 @@
+// Package bench measures a real `firn server` process under S3 load from
+// aws-sdk-go-v2 clients on the same machine, the way the reference
+// figures in the issues were taken: 4 KiB objects from 16 concurrent
+// clients and 64 MiB objects from 4, PUT then GET, plus the server's
+// peak resident memory during each benchmark.
+//
+// Run with:
+//
+//	go test ./tests/bench -run '^$' -bench . -count 5 | tee new.txt
+//	benchstat new.txt
+//
+// Every benchmark reports ops/s, MB/s and peak-RSS-MiB (the server
+// process's VmHWM, reset before each benchmark). FIRN_BENCH_ARGS adds
+// flags to the server. Without -bench the package does nothing.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+const (
+	accessKey = "BENCHACCESSKEY"
+	secretKey = "benchsecretkey0123456789"
+)
+
+var (
+	endpoint string
+	server   *exec.Cmd
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		os.Exit(m.Run())
+	}
+	code, err := runWithServer(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func runWithServer(m *testing.M) (int, error) {
+	dir, err := os.MkdirTemp("", "firn-bench-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "firn")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/firn")
+	build.Dir = "../.."
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return 0, fmt.Errorf("build: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args := []string{"server", "--data", filepath.Join(dir, "data"), "--address", addr, "--log-level", "warn"}
+	// FIRN_BENCH_ARGS adds server flags, e.g. "--inline-max 0" to measure
+	// small objects stored as files.
+	args = append(args, strings.Fields(os.Getenv("FIRN_BENCH_ARGS"))...)
+	server = exec.Command(bin, args...)
+	server.Env = append(os.Environ(), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)
+	server.Stderr = os.Stderr
+	if err := server.Start(); err != nil {
+		return 0, err
+	}
+	defer func() {
+		server.Process.Signal(os.Interrupt)
+		server.Wait()
+	}()
+	endpoint = "http://" + addr
+	for i := 0; ; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i > 100 {
+			return 0, fmt.Errorf("server did not start: %w", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return m.Run(), nil
+}
+
+func client() *s3.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return s3.New(s3.Options{
+		Region:                     "us-east-1",
+		Credentials:                credentials.NewStaticCredentialsProvider(accessKey, secretKey, ""),
+		BaseEndpoint:               aws.String(endpoint),
+		UsePathStyle:               true,
+		HTTPClient:                 &http.Client{Transport: tr},
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// resetPeakRSS clears the server's VmHWM so that the next reading covers
+// only what follows.
+func resetPeakRSS(b *testing.B) {
+	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", server.Process.Pid), []byte("5"), 0); err != nil {
+		b.Logf("cannot reset peak RSS: %v", err)
+	}
+}
+
+func peakRSSMiB(b *testing.B) float64 {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", server.Process.Pid))
+	if err != nil {
+		b.Logf("read server status: %v", err)
+		return 0
+	}
+	for _, line := range strings.Split(string(st), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// run spreads b.N operations over conc concurrent clients and reports
+// throughput and the server's peak RSS.
+func run(b *testing.B, conc int, size int64, op func(c *s3.Client, i int64) error) {
+	c := client()
+	var next atomic.Int64
+	var failed atomic.Value
+	resetPeakRSS(b)
+	b.SetBytes(size)
+	b.ResetTimer()
+	done := make(chan struct{}, conc)
+	for range conc {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				if err := op(c, i); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	for range conc {
+		<-done
+	}
+	b.StopTimer()
+	if err, ok := failed.Load().(error); ok {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	b.ReportMetric(peakRSSMiB(b), "peak-RSS-MiB")
+}
+
+func ensureBucket(b *testing.B, name string) {
+	_, err := client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)})
+	if err != nil && !strings.Contains(err.Error(), "BucketAlreadyOwnedByYou") {
+		b.Fatal(err)
+	}
+}
+
+func payload(size int) []byte {
+	p := make([]byte, size)
+	rand.Read(p)
+	return p
+}
+
+func benchPut(b *testing.B, bucket string, size, conc, keys int) {
+	ensureBucket(b, bucket)
+	p := payload(size)
+	run(b, conc, int64(size), func(c *s3.Client, i int64) error {
+		_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+			Key: aws.String(fmt.Sprintf("obj/%08d", i%int64(keys))), Body: bytes.NewReader(p), ContentLength: aws.Int64(int64(size))})
+		return err
+	})
+}
+
+func benchGet(b *testing.B, bucket string, size, conc, keys int) {
+	ensureBucket(b, bucket)
+	c := client()
+	p := payload(size)
+	for i := range keys {
+		key := fmt.Sprintf("obj/%08d", i)
+		if _, err := c.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err == nil {
+			continue
+		}
+		if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+			Body: bytes.NewReader(p), ContentLength: aws.Int64(int64(size))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	run(b, conc, int64(size), func(c *s3.Client, i int64) error {
+		out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("obj/%08d", i%int64(keys)))})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		n, err := io.Copy(io.Discard, out.Body)
+		if err == nil && n != int64(size) {
+			err = fmt.Errorf("got %d bytes, want %d", n, size)
+		}
+		return err
+	})
+}
+
+func BenchmarkPut4KiB(b *testing.B)  { benchPut(b, "small", 4<<10, 16, 2000) }
+func BenchmarkGet4KiB(b *testing.B)  { benchGet(b, "small", 4<<10, 16, 2000) }
+func BenchmarkPut64MiB(b *testing.B) { benchPut(b, "large", 64<<20, 4, 20) }
+func BenchmarkGet64MiB(b *testing.B) { benchGet(b, "large", 64<<20, 4, 20) }
