@@ -40,6 +40,12 @@ type Store struct {
 	quit chan struct{}
 	done chan struct{}
 
+	// mu is held shared while queueing a write and exclusively by Close
+	// to set closed, so that no write is queued after the writer drained
+	// the queue and stopped (it would wait forever).
+	mu     sync.RWMutex
+	closed bool
+
 	closeOnce sync.Once
 }
 
@@ -83,6 +89,9 @@ func Open(path string) (*Store, error) {
 // Close stops the writer after the queued writes and closes the database.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
 		close(s.quit)
 		<-s.done
 	})
@@ -97,13 +106,20 @@ func (s *Store) Close() error {
 // interrupt the connection that its group shares.
 func (s *Store) update(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return meta.ErrClosed
+	}
+	// The writer runs until closed is set, so this send cannot block for
+	// ever.
 	select {
 	case s.reqs <- req:
-	case <-s.quit:
-		return meta.ErrClosed
 	case <-ctx.Done():
+		s.mu.RUnlock()
 		return ctx.Err()
 	}
+	s.mu.RUnlock()
 	// Once queued the write will be decided; wait for the verdict even if
 	// ctx ends, so a caller never mistakes a committed write for a failed
 	// one.
@@ -418,12 +434,17 @@ func scanObject(sc interface{ Scan(...any) error }, withInline bool) (*meta.Obje
 	var o meta.Object
 	var mtime int64
 	var a []byte
+	var hasInline bool
 	dest := []any{&o.Bucket, &o.Key, &o.VersionID, &o.Size, &o.ETag, &mtime, &o.StorageClass, &o.Owner, &a}
 	if withInline {
-		dest = append(dest, &o.Inline)
+		dest = append(dest, &o.Inline, &hasInline)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
+	}
+	if hasInline && o.Inline == nil {
+		// The driver reads an empty BLOB as nil; only NULL means none.
+		o.Inline = []byte{}
 	}
 	o.LastModified = fromNanos(mtime)
 	if err := decodeAttrs(a, &o); err != nil {
@@ -433,7 +454,7 @@ func scanObject(sc interface{ Scan(...any) error }, withInline bool) (*meta.Obje
 }
 
 func getObject(ctx context.Context, q querier, bucket, key string) (*meta.Object, error) {
-	o, err := scanObject(q.QueryRowContext(ctx, `SELECT `+objectCols+`, inline FROM objects WHERE bucket = ? AND key = ?`, bucket, key), true)
+	o, err := scanObject(q.QueryRowContext(ctx, `SELECT `+objectCols+`, inline, inline IS NOT NULL FROM objects WHERE bucket = ? AND key = ?`, bucket, key), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		if err := bucketExists(ctx, q, bucket); err != nil {
 			return nil, err
