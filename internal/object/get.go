@@ -148,7 +148,7 @@ func partRange(o *meta.Object, n int) (off, size int64, err error) {
 		if n == 1 {
 			return 0, o.Size, nil
 		}
-		return 0, 0, ErrInvalidRange
+		return 0, 0, ErrInvalidPartNumber
 	}
 	for _, p := range o.Parts {
 		if p.Number == n {
@@ -156,7 +156,7 @@ func partRange(o *meta.Object, n int) (off, size int64, err error) {
 		}
 		off += p.Size
 	}
-	return 0, 0, ErrInvalidRange
+	return 0, 0, ErrInvalidPartNumber
 }
 
 // open returns a reader of n bytes of o's data from off.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
-	"encoding/base64"
+	"encoding/base32"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -27,12 +27,13 @@ type CreateUploadInput struct {
 }
 
 // newUploadID returns an id that sorts by creation time: 8 bytes of
-// nanoseconds, 12 random bytes, URL-safe base64.
+// nanoseconds, 12 random bytes, in base32hex, whose alphabet (unlike
+// base64's) is in ASCII order, so the strings sort as the bytes do.
 func (s *Service) newUploadID() string {
 	var b [20]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(s.clock.Now().UnixNano()))
 	rand.Read(b[8:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	return base32.HexEncoding.EncodeToString(b[:])
 }
 
 // CreateMultipartUpload starts an upload and returns it.

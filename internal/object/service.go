@@ -39,6 +39,7 @@ var (
 	ErrPreconditionFailed       = errors.New("precondition failed")
 	ErrNotModified              = errors.New("not modified")
 	ErrInvalidRange             = errors.New("requested range not satisfiable")
+	ErrInvalidPartNumber        = errors.New("requested part number not satisfiable")
 	ErrBadDigest                = errors.New("Content-MD5 does not match the content")
 	ErrChecksumMismatch         = errors.New("checksum does not match the content")
 	ErrIncompleteBody           = errors.New("body shorter than declared")

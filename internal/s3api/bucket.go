@@ -2,12 +2,14 @@ package s3api
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/object"
 )
 
 func (h *Handler) listBuckets(rq *request) error {
@@ -29,6 +31,9 @@ func (h *Handler) createBucket(rq *request) error {
 		return err
 	}
 	if err := h.svc.CreateBucket(rq.r.Context(), rq.bucket, cfg.LocationConstraint, rq.user); err != nil {
+		if errors.Is(err, object.ErrInvalidLocation) {
+			return errIllegalLocation.with("The " + cfg.LocationConstraint + " location constraint is incompatible for the region specific endpoint this request was sent to.")
+		}
 		return err
 	}
 	rq.w.Header().Set("Location", "/"+rq.bucket)
