@@ -176,16 +176,22 @@ func (h *Handler) entries(page meta.ListPage, enc func(string) string, withOwner
 	return contents, cps
 }
 
-func (h *Handler) listObjectsV1(rq *request) error {
+// listPrologue checks the bucket and reads the parameters every listing
+// shares: its page size (named maxName) and encoding-type.
+func (h *Handler) listPrologue(rq *request, maxName string) (max int, et string, enc func(string) string, err error) {
 	if _, err := h.bucketOf(rq); err != nil {
-		return err
+		return 0, "", nil, err
 	}
+	if max, err = maxKeysParam(rq.q, maxName); err != nil {
+		return 0, "", nil, err
+	}
+	et, enc, err = encodingType(rq.q)
+	return max, et, enc, err
+}
+
+func (h *Handler) listObjectsV1(rq *request) error {
 	q := rq.q
-	max, err := maxKeysParam(q, "max-keys")
-	if err != nil {
-		return err
-	}
-	et, enc, err := encodingType(q)
+	max, et, enc, err := h.listPrologue(rq, "max-keys")
 	if err != nil {
 		return err
 	}
@@ -205,15 +211,8 @@ func (h *Handler) listObjectsV1(rq *request) error {
 }
 
 func (h *Handler) listObjectsV2(rq *request) error {
-	if _, err := h.bucketOf(rq); err != nil {
-		return err
-	}
 	q := rq.q
-	max, err := maxKeysParam(q, "max-keys")
-	if err != nil {
-		return err
-	}
-	et, enc, err := encodingType(q)
+	max, et, enc, err := h.listPrologue(rq, "max-keys")
 	if err != nil {
 		return err
 	}

@@ -117,7 +117,7 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	res := copyPartResult{Xmlns: s3NS, LastModified: xmlTime(p.LastModified), ETag: `"` + p.ETag + `"`}
 	if p.Checksum != "" {
 		if u, err := h.svc.GetUpload(rq.r.Context(), rq.bucket, rq.key, p.UploadID); err == nil {
-			setResultChecksum(u.Template.Checksum.Algorithm, p.Checksum, &res.ChecksumCRC32, &res.ChecksumCRC32C, &res.ChecksumCRC64, &res.ChecksumSHA1, &res.ChecksumSHA256)
+			res.set(u.Template.Checksum.Algorithm, p.Checksum)
 		}
 	}
 	writeXML(rq.w, res)
@@ -141,18 +141,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	in := object.CompleteInput{Bucket: rq.bucket, Key: rq.key, UploadID: uploadID}
 	for _, p := range req.Parts {
 		cp := object.CompletedPart{Number: p.PartNumber, ETag: p.ETag}
-		switch alg {
-		case "CRC32":
-			cp.Checksum = p.ChecksumCRC32
-		case "CRC32C":
-			cp.Checksum = p.ChecksumCRC32C
-		case "CRC64NVME":
-			cp.Checksum = p.ChecksumCRC64
-		case "SHA1":
-			cp.Checksum = p.ChecksumSHA1
-		case "SHA256":
-			cp.Checksum = p.ChecksumSHA256
-		}
+		cp.Checksum = p.get(alg)
 		in.Parts = append(in.Parts, cp)
 	}
 	if alg != "" {
@@ -166,7 +155,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	res := completeMultipartUploadResult{Xmlns: s3NS, Location: "/" + rq.bucket + "/" + rq.key, Bucket: rq.bucket, Key: rq.key, ETag: `"` + o.ETag + `"`}
 	if o.Checksum.Value != "" {
 		res.ChecksumType = o.Checksum.Type
-		setResultChecksum(o.Checksum.Algorithm, o.Checksum.Value, &res.ChecksumCRC32, &res.ChecksumCRC32C, &res.ChecksumCRC64, &res.ChecksumSHA1, &res.ChecksumSHA256)
+		res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	}
 	writeXML(rq.w, res)
 	return nil
@@ -213,7 +202,7 @@ func (h *Handler) listParts(rq *request) error {
 		ChecksumAlgorithm: u.Template.Checksum.Algorithm, ChecksumType: u.Template.Checksum.Type}
 	for _, p := range parts {
 		e := partEntry{PartNumber: p.Number, LastModified: xmlTime(p.LastModified), ETag: `"` + p.ETag + `"`, Size: p.Size}
-		setResultChecksum(u.Template.Checksum.Algorithm, p.Checksum, &e.ChecksumCRC32, &e.ChecksumCRC32C, &e.ChecksumCRC64, &e.ChecksumSHA1, &e.ChecksumSHA256)
+		e.set(u.Template.Checksum.Algorithm, p.Checksum)
 		res.Parts = append(res.Parts, e)
 		res.NextPartNumberMarker = p.Number
 	}
@@ -222,15 +211,8 @@ func (h *Handler) listParts(rq *request) error {
 }
 
 func (h *Handler) listMultipartUploads(rq *request) error {
-	if _, err := h.bucketOf(rq); err != nil {
-		return err
-	}
 	q := rq.q
-	max, err := maxKeysParam(q, "max-uploads")
-	if err != nil {
-		return err
-	}
-	et, enc, err := encodingType(q)
+	max, et, enc, err := h.listPrologue(rq, "max-uploads")
 	if err != nil {
 		return err
 	}

@@ -407,26 +407,10 @@ func (h *Handler) copyObject(rq *request) error {
 	res := copyObjectResult{Xmlns: s3NS, LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`}
 	if o.Checksum.Value != "" {
 		res.ChecksumType = o.Checksum.Type
-		setResultChecksum(o.Checksum.Algorithm, o.Checksum.Value, &res.ChecksumCRC32, &res.ChecksumCRC32C, &res.ChecksumCRC64, &res.ChecksumSHA1, &res.ChecksumSHA256)
+		res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	}
 	writeXML(rq.w, res)
 	return nil
-}
-
-// setResultChecksum stores value in the field for alg.
-func setResultChecksum(alg, value string, crc32, crc32c, crc64, sha1, sha256 *string) {
-	switch alg {
-	case "CRC32":
-		*crc32 = value
-	case "CRC32C":
-		*crc32c = value
-	case "CRC64NVME":
-		*crc64 = value
-	case "SHA1":
-		*sha1 = value
-	case "SHA256":
-		*sha256 = value
-	}
 }
 
 func (h *Handler) putObjectTagging(rq *request) error {

@@ -125,28 +125,20 @@ type deleteResult struct {
 }
 
 type copyObjectResult struct {
-	XMLName        xml.Name `xml:"CopyObjectResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	LastModified   string   `xml:"LastModified"`
-	ETag           string   `xml:"ETag"`
-	ChecksumType   string   `xml:"ChecksumType,omitempty"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	ChecksumType string   `xml:"ChecksumType,omitempty"`
+	checksums
 }
 
 type copyPartResult struct {
-	XMLName        xml.Name `xml:"CopyPartResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	LastModified   string   `xml:"LastModified"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
+	XMLName      xml.Name `xml:"CopyPartResult"`
+	Xmlns        string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksums
 }
 
 type initiateMultipartUploadResult struct {
@@ -160,41 +152,29 @@ type initiateMultipartUploadResult struct {
 type completeMultipartUpload struct {
 	XMLName xml.Name `xml:"CompleteMultipartUpload"`
 	Parts   []struct {
-		PartNumber     int    `xml:"PartNumber"`
-		ETag           string `xml:"ETag"`
-		ChecksumCRC32  string `xml:"ChecksumCRC32"`
-		ChecksumCRC32C string `xml:"ChecksumCRC32C"`
-		ChecksumCRC64  string `xml:"ChecksumCRC64NVME"`
-		ChecksumSHA1   string `xml:"ChecksumSHA1"`
-		ChecksumSHA256 string `xml:"ChecksumSHA256"`
+		PartNumber int    `xml:"PartNumber"`
+		ETag       string `xml:"ETag"`
+		checksums
 	} `xml:"Part"`
 }
 
 type completeMultipartUploadResult struct {
-	XMLName        xml.Name `xml:"CompleteMultipartUploadResult"`
-	Xmlns          string   `xml:"xmlns,attr"`
-	Location       string   `xml:"Location"`
-	Bucket         string   `xml:"Bucket"`
-	Key            string   `xml:"Key"`
-	ETag           string   `xml:"ETag"`
-	ChecksumCRC32  string   `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string   `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string   `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string   `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string   `xml:"ChecksumSHA256,omitempty"`
-	ChecksumType   string   `xml:"ChecksumType,omitempty"`
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	Xmlns    string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+	checksums
+	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
 type partEntry struct {
-	PartNumber     int    `xml:"PartNumber"`
-	LastModified   string `xml:"LastModified"`
-	ETag           string `xml:"ETag"`
-	Size           int64  `xml:"Size"`
-	ChecksumCRC32  string `xml:"ChecksumCRC32,omitempty"`
-	ChecksumCRC32C string `xml:"ChecksumCRC32C,omitempty"`
-	ChecksumCRC64  string `xml:"ChecksumCRC64NVME,omitempty"`
-	ChecksumSHA1   string `xml:"ChecksumSHA1,omitempty"`
-	ChecksumSHA256 string `xml:"ChecksumSHA256,omitempty"`
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksums
 }
 
 type listPartsResult struct {
@@ -270,4 +250,46 @@ type accessControlPolicy struct {
 		Grantee    grantee `xml:"Grantee"`
 		Permission string  `xml:"Permission"`
 	} `xml:"AccessControlList>Grant"`
+}
+
+// checksums are the per-algorithm checksum elements several documents
+// carry; at most one is set.
+type checksums struct {
+	ChecksumCRC32  string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64  string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1   string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256 string `xml:"ChecksumSHA256,omitempty"`
+}
+
+// field returns the element for an algorithm name, nil for none.
+func (c *checksums) field(alg string) *string {
+	switch alg {
+	case "CRC32":
+		return &c.ChecksumCRC32
+	case "CRC32C":
+		return &c.ChecksumCRC32C
+	case "CRC64NVME":
+		return &c.ChecksumCRC64
+	case "SHA1":
+		return &c.ChecksumSHA1
+	case "SHA256":
+		return &c.ChecksumSHA256
+	}
+	return nil
+}
+
+// set stores value as the checksum for alg.
+func (c *checksums) set(alg, value string) {
+	if f := c.field(alg); f != nil {
+		*f = value
+	}
+}
+
+// get returns the checksum sent for alg.
+func (c *checksums) get(alg string) string {
+	if f := c.field(alg); f != nil {
+		return *f
+	}
+	return ""
 }
