@@ -78,6 +78,7 @@ var (
 	errXAmzContentSHA256Mismatch = &APIError{"XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", 400, nil}
 	errRequestExpired            = &APIError{"AccessDenied", "Request has expired", 403, nil}
 	errMalformedTrailer          = &APIError{"MalformedTrailerError", "The request contained trailing data that was not well-formed or did not conform to our published schema.", 400, nil}
+	errHeaderTooLarge            = &APIError{"RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.", 400, [][2]string{{"MaxSizeAllowed", "8192"}}}
 	errSlowDown                  = &APIError{"SlowDown", "Please reduce your request rate.", 503, nil}
 )
 

@@ -111,6 +111,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, rq.id, errInternal)
 		}
 	}()
+	if headerSize(r) > maxHeaderSection {
+		writeError(w, r, rq.id, errHeaderTooLarge)
+		return
+	}
 	if err := h.route(rq); err != nil {
 		h.fail(rq, err)
 	}
@@ -119,6 +123,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		io.CopyN(io.Discard, r.Body, 1<<20)
 	}
+}
+
+// maxHeaderSection is S3's limit on the request header section (8 KB).
+// The HTTP server itself refuses far larger ones before any handler runs.
+const maxHeaderSection = 8 << 10
+
+// headerSize approximates the size of r's header section on the wire.
+func headerSize(r *http.Request) int {
+	n := len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 // fail answers with the S3 error for err.
