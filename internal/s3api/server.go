@@ -88,13 +88,14 @@ func hostID(reqID string) string {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Answer "Expect: 100-continue" on an empty body with 100 Continue, as
-	// S3 does. net/http sends it only when the handler reads a non-empty
-	// body; without it botocore (AWS CLI, boto3) takes the final response
-	// as the answer to its expectation and keeps that status line for the
-	// pooled connection, so the next PUT on it misparses its response and
-	// stalls until the read timeout, then retries (boto/botocore#3755).
-	if r.ContentLength == 0 && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+	// Answer "Expect: 100-continue" with 100 Continue even on an empty
+	// body, which net/http does not (it sends one only when the handler
+	// reads a non-empty body). botocore (AWS CLI, boto3) sends the
+	// expectation on empty PUTs too and, given a final response without a
+	// 100 first, keeps that status line for the pooled connection: the
+	// next PUT on it misparses its response, stalls until the read
+	// timeout and is retried (boto/botocore#3755).
+	if r.ContentLength == 0 && r.ProtoAtLeast(1, 1) && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		w.WriteHeader(http.StatusContinue)
 	}
 	rq := &request{w: w, r: r, id: newRequestID()}
