@@ -250,7 +250,13 @@ func TestHostileRequests(t *testing.T) {
 			{"PATCH", "/" + b + "/ok", "MethodNotAllowed", 405},
 			{"PATCH", "/" + b, "MethodNotAllowed", 405},
 			{http.MethodPost, "/", "MethodNotAllowed", 405},
-			{http.MethodGet, "/" + b + "?policy", "NotImplemented", 501},
+			{http.MethodGet, "/" + b + "?notification", "NotImplemented", 501},
+			// Configurations no bucket can have yet read as unset, as on S3.
+			{http.MethodGet, "/" + b + "?policy", "NoSuchBucketPolicy", 404},
+			{http.MethodGet, "/" + b + "?cors", "NoSuchCORSConfiguration", 404},
+			{http.MethodGet, "/" + b + "?lifecycle", "NoSuchLifecycleConfiguration", 404},
+			{http.MethodGet, "/" + b + "?tagging", "NoSuchTagSet", 404},
+			{http.MethodGet, "/missing-bucket?policy", "NoSuchBucket", 404},
 			{http.MethodPut, "/" + b + "?versioning", "NotImplemented", 501},
 			{http.MethodPost, "/" + b + "/ok?select", "NotImplemented", 501},
 		} {

@@ -242,13 +242,22 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.getBucketVersioning(rq)
 		case rq.has("acl"):
 			return h.getACL(rq)
-		case rq.has("versions"), rq.has("tagging"), rq.has("policy"), rq.has("lifecycle"), rq.has("cors"),
-			rq.has("encryption"), rq.has("notification"), rq.has("replication"), rq.has("website"), rq.has("logging"),
-			rq.has("publicAccessBlock"), rq.has("object-lock"), rq.has("intelligent-tiering"), rq.has("ownershipControls"),
-			rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"), rq.has("analytics"),
-			rq.has("metrics"), rq.has("inventory"):
+		case rq.has("versions"), rq.has("encryption"), rq.has("notification"), rq.has("logging"),
+			rq.has("intelligent-tiering"), rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
+			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
 			return errNotImplemented
-		case rq.q.Get("list-type") == "2":
+		}
+		for sub, e := range unsetConfigs {
+			if rq.has(sub) {
+				// No firn bucket has this configuration yet: answer as S3
+				// does for a bucket without one.
+				if _, err := h.bucketOf(rq); err != nil {
+					return err
+				}
+				return e
+			}
+		}
+		if rq.q.Get("list-type") == "2" {
 			return h.listObjectsV2(rq)
 		}
 		return h.listObjectsV1(rq)
@@ -312,6 +321,20 @@ func (h *Handler) routeObject(rq *request) error {
 		return errNotImplemented
 	}
 	return errMethodNotAllowed
+}
+
+// unsetConfigs are the errors S3 answers a GET of a bucket configuration
+// that was never set.
+var unsetConfigs = map[string]*APIError{
+	"policy":            {"NoSuchBucketPolicy", "The bucket policy does not exist", 404, nil},
+	"cors":              {"NoSuchCORSConfiguration", "The CORS configuration does not exist", 404, nil},
+	"lifecycle":         {"NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", 404, nil},
+	"tagging":           {"NoSuchTagSet", "The TagSet does not exist", 404, nil},
+	"website":           {"NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration", 404, nil},
+	"replication":       {"ReplicationConfigurationNotFoundError", "The replication configuration was not found", 404, nil},
+	"publicAccessBlock": {"NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", 404, nil},
+	"object-lock":       {"ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", 404, nil},
+	"ownershipControls": {"OwnershipControlsNotFoundError", "The bucket ownership controls were not found", 404, nil},
 }
 
 // writeXML sends v as an XML document with status 200.
