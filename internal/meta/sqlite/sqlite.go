@@ -370,15 +370,8 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) (freed []string, 
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT p.blob_id FROM parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket = ? AND p.blob_id != ''`, name)
+		ids, err := unrefQuery(ctx, tx, `SELECT p.blob_id FROM parts p JOIN uploads u ON u.id = p.upload_id WHERE u.bucket = ? AND p.blob_id != ''`, name)
 		if err != nil {
-			return err
-		}
-		ids, err := scanStrings(rows)
-		if err != nil {
-			return err
-		}
-		if err := unref(ctx, tx, ids); err != nil {
 			return err
 		}
 		freed = ids
@@ -402,6 +395,20 @@ func scanStrings(rows *sql.Rows) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// unrefQuery drops the references to the blob ids query selects and
+// returns them.
+func unrefQuery(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanStrings(rows)
+	if err != nil {
+		return nil, err
+	}
+	return ids, unref(ctx, tx, ids)
 }
 
 func ref(ctx context.Context, tx *sql.Tx, ids []string) error {

@@ -180,15 +180,8 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, key, uploadID string) (
 		if _, err := getUpload(ctx, tx, bucket, key, uploadID); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT blob_id FROM parts WHERE upload_id = ? AND blob_id != ''`, uploadID)
+		ids, err := unrefQuery(ctx, tx, `SELECT blob_id FROM parts WHERE upload_id = ? AND blob_id != ''`, uploadID)
 		if err != nil {
-			return err
-		}
-		ids, err := scanStrings(rows)
-		if err != nil {
-			return err
-		}
-		if err := unref(ctx, tx, ids); err != nil {
 			return err
 		}
 		freed = ids
