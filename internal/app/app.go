@@ -25,6 +25,7 @@ import (
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/meta/sqlite"
 	"github.com/firnhq/firn/internal/object"
+	"github.com/firnhq/firn/internal/restore"
 	"github.com/firnhq/firn/internal/s3api"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
 )
@@ -132,11 +133,26 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		ms.Close()
 		return nil, err
 	}
+	archiveDir := cfg.ArchiveDir
+	if archiveDir == "" {
+		archiveDir = filepath.Join(cfg.Data, "archive")
+	}
+	archive, err := blobfs.Open(archiveDir)
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	restoreCfg, err := object.ParseRestoreLatency(cfg.RestoreLatency)
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
 	inline := cfg.InlineMax
 	if inline == 0 {
 		inline = -1
 	}
-	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline})
+	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Restore: restoreCfg,
+		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline})
 	// Nothing is in flight yet: every unreferenced blob is an orphan.
 	if n, err := svc.CollectGarbage(ctx, 0); err != nil {
 		ms.Close()
@@ -162,7 +178,13 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 			MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.wg.Add(2)
+	worker := &restore.Worker{Service: svc, Owner: "firn-" + randomString(8, "abcdefghijklmnopqrstuvwxyz0123456789"),
+		Every: cfg.RestoreEvery, Log: log}
+	s.wg.Add(3)
+	go func() {
+		defer s.wg.Done()
+		worker.Run(bg)
+	}()
 	go func() {
 		defer s.wg.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

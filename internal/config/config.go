@@ -29,8 +29,14 @@ type Server struct {
 	Domains   []string
 	InlineMax int64         // largest object kept in the metadata store
 	GCEvery   time.Duration // how often orphaned blobs are collected
-	LogLevel  string        // debug, info, warn, error
-	LogFormat string        // text or json
+	// ArchiveDir holds the archive tier ("" = DATA/archive).
+	ArchiveDir string
+	// RestoreLatency overrides restore times: "[CLASS.]Tier=duration,..."
+	// in model time (see object.ParseRestoreLatency).
+	RestoreLatency string
+	RestoreEvery   time.Duration // how often the restore worker polls
+	LogLevel       string        // debug, info, warn, error
+	LogFormat      string        // text or json
 	// AccessKey and SecretKey are the root credentials; they come only
 	// from FIRN_ACCESS_KEY / FIRN_SECRET_KEY (never a flag, which would
 	// show in ps) or from the data directory.
@@ -42,7 +48,7 @@ func Defaults() Server {
 	return Server{
 		Address: "127.0.0.1:9000", Data: "./firn-data", Region: "us-east-1", DayLength: 24 * time.Hour,
 		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
-		LogLevel: "info", LogFormat: "text",
+		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond,
 	}
 }
 
@@ -61,6 +67,9 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&domains, "domains", strings.Join(c.Domains, ","), "base domains for virtual-hosted-style requests, comma-separated")
 	fs.Int64Var(&c.InlineMax, "inline-max", c.InlineMax, "largest object (bytes) kept inside the metadata database")
 	fs.DurationVar(&c.GCEvery, "gc-every", c.GCEvery, "interval of the orphaned-blob collector")
+	fs.StringVar(&c.ArchiveDir, "archive-dir", c.ArchiveDir, "directory of the archive tier (default DATA/archive)")
+	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=12h" ("0s": as fast as the media allows)`)
+	fs.DurationVar(&c.RestoreEvery, "restore-every", c.RestoreEvery, "poll interval of the restore worker")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	if err := fs.Parse(args); err != nil {

@@ -74,6 +74,21 @@ type PartInfo struct {
 type Segment struct {
 	BlobID string `json:"b"`
 	Size   int64  `json:"s"`
+	// Tier names the blob store holding the blob: "" for the hot store,
+	// otherwise a tier name of the object service's configuration.
+	Tier string `json:"t,omitempty"`
+}
+
+// Restore is the state of an archived object's temporary restored copy.
+type Restore struct {
+	Ongoing   bool      `json:"o,omitempty"` // a restore job is running
+	Tier      string    `json:"t,omitempty"` // Expedited, Standard or Bulk
+	Days      int       `json:"d,omitempty"` // requested lifetime of the copy
+	Requested time.Time `json:"r,omitzero"`
+	// Expiry is when the copy goes away; zero while Ongoing.
+	Expiry time.Time `json:"e,omitzero"`
+	// Copy holds the restored bytes (in the hot store) once done.
+	Copy []Segment `json:"c,omitempty"`
 }
 
 // Object is the record of one object version.
@@ -100,12 +115,30 @@ type Object struct {
 	// store) or Segments, in order. An empty object has neither.
 	Segments []Segment
 	Inline   []byte
+	// Restore is set while an archived object is being restored or has
+	// a restored copy.
+	Restore *Restore
 }
 
-// BlobIDs returns the ids of the blobs holding o's bytes.
+// BlobIDs returns the ids of the blobs holding o's bytes, its restored
+// copy included.
 func (o *Object) BlobIDs() []string {
 	ids := make([]string, 0, len(o.Segments))
 	for _, s := range o.Segments {
+		ids = append(ids, s.BlobID)
+	}
+	if o.Restore != nil {
+		for _, s := range o.Restore.Copy {
+			ids = append(ids, s.BlobID)
+		}
+	}
+	return ids
+}
+
+// SegmentIDs returns the blob ids of segs.
+func SegmentIDs(segs []Segment) []string {
+	ids := make([]string, 0, len(segs))
+	for _, s := range segs {
 		ids = append(ids, s.BlobID)
 	}
 	return ids
@@ -199,6 +232,8 @@ type Store interface {
 	// every upload of afterKey. Upload ids are made to sort by creation
 	// time, so this is S3's (key, initiation) order. ErrNoSuchBucket.
 	ScanUploads(ctx context.Context, bucket, prefix, afterKey, afterID string, limit int) ([]Upload, error)
+
+	RestoreStore
 
 	// BlobReferenced reports whether any object or part references id.
 	BlobReferenced(ctx context.Context, id string) (bool, error)

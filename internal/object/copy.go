@@ -2,6 +2,8 @@ package object
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -69,9 +71,17 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 		o.Owner = in.Owner
 		o.LastModified = s.clock.Now().UTC()
 	}
+	// An archived source must be restored first, even to change its
+	// metadata.
+	if _, _, err := readable(src); err != nil {
+		return nil, err
+	}
 	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key {
 		if !in.ReplaceMetadata && class == src.StorageClass && in.Algorithm == "" {
 			return nil, errSelfCopy
+		}
+		if s.tierOf(class) != s.tierOf(src.StorageClass) {
+			return s.moveTier(ctx, src, class, apply)
 		}
 		var out *meta.Object
 		err := s.meta.UpdateObject(ctx, in.Bucket, in.Key, func(o *meta.Object) error {
@@ -96,7 +106,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
+	d, err := s.receive(ctx, s.tierOf(class), rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
 	if err != nil {
 		return nil, err
 	}
@@ -111,4 +121,40 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 		return nil, err
 	}
 	return o, nil
+}
+
+// moveTier rewrites src's bytes onto the tier of class (a copy onto itself
+// that changes tier): the object keeps its ETag, parts and checksum, gets
+// apply's changes, and replaces src only if src is still current.
+func (s *Service) moveTier(ctx context.Context, src *meta.Object, class string, apply func(*meta.Object)) (*meta.Object, error) {
+	rc, err := s.open(ctx, src, 0, src.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	d, err := s.receive(ctx, s.tierOf(class), rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{})
+	if err != nil {
+		return nil, err
+	}
+	o := *src
+	o.Inline, o.Segments, o.Restore = d.inline, nil, nil
+	if d.blobID != "" {
+		o.Segments = []meta.Segment{{BlobID: d.blobID, Size: d.size, Tier: d.tier}}
+	}
+	apply(&o)
+	if hex.EncodeToString(d.md5) != src.ETag && len(src.Parts) == 0 {
+		// The bytes read back are not the ones stored: never commit them.
+		s.free(ctx, o.BlobIDs())
+		return nil, fmt.Errorf("move %s/%s: content changed while moving", src.Bucket, src.Key)
+	}
+	err = s.commitObject(ctx, &o, func(cur *meta.Object) error {
+		if cur == nil || cur.ETag != src.ETag || !cur.LastModified.Equal(src.LastModified) {
+			return ErrPreconditionFailed // changed under us
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
 }

@@ -3,6 +3,8 @@ package object
 import (
 	"context"
 	"time"
+
+	"github.com/firnhq/firn/internal/blob"
 )
 
 // CollectGarbage removes blob bytes that no metadata references: leftovers
@@ -12,12 +14,27 @@ import (
 // in this process; at start-up, before serving, grace may be 0. It
 // returns how many blobs it removed.
 func (s *Service) CollectGarbage(ctx context.Context, grace time.Duration) (int, error) {
-	if err := s.blobs.Sweep(ctx, grace); err != nil {
+	n := 0
+	for _, st := range s.stores() {
+		k, err := s.collect(ctx, st, grace)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	if n > 0 {
+		s.log.Info("removed orphan blobs", "count", n)
+	}
+	return n, nil
+}
+
+func (s *Service) collect(ctx context.Context, st blob.Store, grace time.Duration) (int, error) {
+	if err := st.Sweep(ctx, grace); err != nil {
 		return 0, err
 	}
 	cutoff := s.clock.Now().Add(-grace)
 	var orphans []string
-	err := s.blobs.Walk(ctx, func(id string, committed time.Time) error {
+	err := st.Walk(ctx, func(id string, committed time.Time) error {
 		if grace > 0 && committed.After(cutoff) {
 			return nil
 		}
@@ -45,13 +62,10 @@ func (s *Service) CollectGarbage(ctx context.Context, grace time.Duration) (int,
 		if ref, err := s.meta.BlobReferenced(ctx, id); err != nil || ref {
 			continue
 		}
-		if err := s.blobs.Delete(ctx, id); err != nil {
+		if err := st.Delete(ctx, id); err != nil {
 			return n, err
 		}
 		n++
-	}
-	if n > 0 {
-		s.log.Info("removed orphan blobs", "count", n)
 	}
 	return n, nil
 }

@@ -159,37 +159,60 @@ func partRange(o *meta.Object, n int) (off, size int64, err error) {
 	return 0, 0, ErrInvalidPartNumber
 }
 
-// open returns a reader of n bytes of o's data from off.
+// readable returns where o's bytes can be read from: its own segments or
+// inline bytes, or for an archived object its restored copy. An archived
+// object without a finished restore is an *ArchivedError.
+func readable(o *meta.Object) ([]meta.Segment, []byte, error) {
+	if !RestoreRequired(o.StorageClass) {
+		return o.Segments, o.Inline, nil
+	}
+	if o.Restore == nil || o.Restore.Ongoing || o.Restore.Expiry.IsZero() {
+		return nil, nil, &ArchivedError{StorageClass: o.StorageClass}
+	}
+	return o.Restore.Copy, nil, nil
+}
+
+// open returns a reader of n bytes of o's readable data from off.
 func (s *Service) open(ctx context.Context, o *meta.Object, off, n int64) (io.ReadCloser, error) {
-	if o.Inline != nil || len(o.Segments) == 0 {
-		end := min(off+n, int64(len(o.Inline)))
-		return io.NopCloser(bytes.NewReader(o.Inline[min(off, end):end])), nil
+	segs, inline, err := readable(o)
+	if err != nil {
+		return nil, err
+	}
+	return s.openSegments(ctx, segs, inline, off, n)
+}
+
+// openSegments returns a reader of n bytes from off of the data held by
+// segs (or inline when there are no segments).
+func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline []byte, off, n int64) (io.ReadCloser, error) {
+	if inline != nil || len(segs) == 0 {
+		end := min(off+n, int64(len(inline)))
+		return io.NopCloser(bytes.NewReader(inline[min(off, end):end])), nil
 	}
 	// Find the segments that hold the range.
 	var parts []segRange
 	pos := int64(0)
-	for _, sg := range o.Segments {
+	for _, sg := range segs {
 		if n <= 0 {
 			break
 		}
 		if off < pos+sg.Size {
 			start := max(off-pos, 0)
 			take := min(sg.Size-start, n)
-			parts = append(parts, segRange{sg.BlobID, start, take})
+			parts = append(parts, segRange{sg.BlobID, sg.Tier, start, take})
 			n -= take
 			off += take
 		}
 		pos += sg.Size
 	}
 	if len(parts) == 1 {
-		return s.blobs.Open(ctx, parts[0].id, parts[0].off, parts[0].n)
+		return s.storeOf(parts[0].tier).Open(ctx, parts[0].id, parts[0].off, parts[0].n)
 	}
 	return &segReader{ctx: ctx, s: s, parts: parts}, nil
 }
 
 type segRange struct {
-	id     string
-	off, n int64
+	id, tier string
+	off, n   int64
 }
 
 // segReader yields several blob ranges in order, opening each when
@@ -211,7 +234,7 @@ func (r *segReader) next() error {
 	}
 	p := r.parts[0]
 	r.parts = r.parts[1:]
-	rc, err := r.s.blobs.Open(r.ctx, p.id, p.off, p.n)
+	rc, err := r.s.storeOf(p.tier).Open(r.ctx, p.id, p.off, p.n)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (meta.Part
 		}
 		integ.Algorithm = checksum.Algorithm(u.Template.Checksum.Algorithm)
 	}
-	d, err := s.receive(ctx, in.Body, in.Size, MaxPutSize, -1, integ)
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), in.Body, in.Size, MaxPutSize, -1, integ)
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -179,7 +179,7 @@ func (s *Service) UploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Pa
 		return meta.Part{}, src, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
 	if err != nil {
 		return meta.Part{}, src, err
 	}
@@ -277,7 +277,7 @@ func (s *Service) assemble(u meta.Upload, stored []meta.Part, in CompleteInput) 
 		}
 		o.Parts = append(o.Parts, meta.PartInfo{Number: p.Number, Size: p.Size, ETag: p.ETag, Checksum: p.Checksum})
 		if p.BlobID != "" {
-			o.Segments = append(o.Segments, meta.Segment{BlobID: p.BlobID, Size: p.Size})
+			o.Segments = append(o.Segments, meta.Segment{BlobID: p.BlobID, Size: p.Size, Tier: s.tierOf(o.StorageClass)})
 		}
 	}
 	sum := md5.Sum(md5s)

@@ -56,6 +56,7 @@ func CheckKey(key string) error {
 // data is the outcome of receiving a body: where the bytes went and their
 // digests.
 type data struct {
+	tier     string // where blobID lives
 	size     int64
 	md5      []byte
 	checksum string // base64 of the requested algorithm
@@ -67,7 +68,10 @@ type data struct {
 // declared size and digests before the blob is committed. On error nothing
 // is left behind. The caller must untrack a returned blob once its
 // metadata committed (or free it if that failed).
-func (s *Service) receive(ctx context.Context, body io.Reader, size, limit, inlineMax int64, in Integrity) (*data, error) {
+func (s *Service) receive(ctx context.Context, tier string, body io.Reader, size, limit, inlineMax int64, in Integrity) (*data, error) {
+	if tier != "" {
+		inlineMax = -1 // only the hot tier keeps bytes in metadata
+	}
 	if size > limit {
 		return nil, wrap(ErrEntityTooLarge, "%d bytes", size)
 	}
@@ -97,11 +101,11 @@ func (s *Service) receive(ctx context.Context, body io.Reader, size, limit, inli
 			return d, nil
 		}
 	}
-	w, err := s.blobs.Create(ctx)
+	w, err := s.storeOf(tier).Create(ctx)
 	if err != nil {
 		return nil, err
 	}
-	d := &data{blobID: w.ID()}
+	d := &data{tier: tier, blobID: w.ID()}
 	// Count and hash while writing, and refuse to go past the limits.
 	cw := &countingWriter{w: io.MultiWriter(w, h)}
 	if len(buf) > 0 {
@@ -205,7 +209,7 @@ func (s *Service) newObject(bucket, key, owner, class string, d *data) *meta.Obj
 		StorageClass: class, Owner: owner, Inline: d.inline,
 	}
 	if d.blobID != "" {
-		o.Segments = []meta.Segment{{BlobID: d.blobID, Size: d.size}}
+		o.Segments = []meta.Segment{{BlobID: d.blobID, Size: d.size, Tier: d.tier}}
 	}
 	return o
 }
@@ -260,7 +264,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.Object, err
 	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
 		return nil, err
 	}
-	d, err := s.receive(ctx, in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
+	d, err := s.receive(ctx, s.tierOf(class), in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
 	if err != nil {
 		return nil, err
 	}

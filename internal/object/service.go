@@ -84,8 +84,16 @@ const (
 type Config struct {
 	Meta  meta.Store
 	Blobs blob.Store // the hot store
-	Clock clock.Clock
-	Log   *slog.Logger // nil: discard
+	// Archive is the archive tier's store; nil keeps every class on the
+	// hot store.
+	Archive blob.Store
+	// ClassTiers overrides which tier each storage class is stored on
+	// ("" for hot, ArchiveTier); see DefaultClassTiers.
+	ClassTiers map[string]string
+	// Restore configures restore jobs; zero values take the defaults.
+	Restore RestoreConfig
+	Clock   clock.Clock
+	Log     *slog.Logger // nil: discard
 	// Region is the server's region: the only LocationConstraint a bucket
 	// may name.
 	Region string
@@ -100,6 +108,9 @@ type Config struct {
 type Service struct {
 	meta        meta.Store
 	blobs       blob.Store
+	archive     blob.Store
+	classTiers  map[string]string
+	restoreCfg  RestoreConfig
 	clock       clock.Clock
 	log         *slog.Logger
 	region      string
@@ -112,8 +123,12 @@ type Service struct {
 
 // New returns a Service.
 func New(c Config) *Service {
-	s := &Service{meta: c.Meta, blobs: c.Blobs, clock: c.Clock, log: c.Log, region: c.Region,
-		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{}}
+	s := &Service{meta: c.Meta, blobs: c.Blobs, archive: c.Archive, clock: c.Clock, log: c.Log, region: c.Region,
+		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
+		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults()}
+	for class, tier := range c.ClassTiers {
+		s.classTiers[class] = tier
+	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
@@ -136,11 +151,15 @@ func New(c Config) *Service {
 func (s *Service) Region() string { return s.region }
 
 // free deletes blobs that a committed metadata change stopped
-// referencing. Failures only leave orphans for the collector.
+// referencing, from whichever store holds them (deleting an id a store
+// does not hold is a no-op). Failures only leave orphans for the
+// collector.
 func (s *Service) free(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		if err := s.blobs.Delete(context.WithoutCancel(ctx), id); err != nil {
-			s.log.Warn("free blob", "blob", id, "err", err)
+		for _, st := range s.stores() {
+			if err := st.Delete(context.WithoutCancel(ctx), id); err != nil {
+				s.log.Warn("free blob", "blob", id, "err", err)
+			}
 		}
 	}
 }

@@ -155,7 +155,7 @@ func s3URLEncode(s string) string {
 	return b.String()
 }
 
-func (h *Handler) entries(page meta.ListPage, enc func(string) string, withOwner bool) ([]objectEntry, []commonPrefix) {
+func (h *Handler) entries(page meta.ListPage, enc func(string) string, withOwner, withRestore bool) ([]objectEntry, []commonPrefix) {
 	contents := make([]objectEntry, 0, len(page.Objects))
 	for _, o := range page.Objects {
 		e := objectEntry{Key: enc(o.Key), LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`, Size: o.Size, StorageClass: o.StorageClass}
@@ -166,6 +166,12 @@ func (h *Handler) entries(page meta.ListPage, enc func(string) string, withOwner
 		if withOwner {
 			ow := ownerOf(o.Owner)
 			e.Owner = &ow
+		}
+		if withRestore && o.Restore != nil && (o.Restore.Ongoing || !o.Restore.Expiry.IsZero()) {
+			e.RestoreStatus = &restoreStatus{IsRestoreInProgress: o.Restore.Ongoing}
+			if !o.Restore.Ongoing {
+				e.RestoreStatus.RestoreExpiryDate = xmlTime(o.Restore.Expiry)
+			}
 		}
 		contents = append(contents, e)
 	}
@@ -189,6 +195,19 @@ func (h *Handler) listPrologue(rq *request, maxName string) (max int, et string,
 	return max, et, enc, err
 }
 
+// wantsRestoreStatus reports whether a listing asked for RestoreStatus
+// (x-amz-optional-object-attributes).
+func wantsRestoreStatus(rq *request) bool {
+	for _, v := range rq.r.Header.Values("x-amz-optional-object-attributes") {
+		for _, a := range strings.Split(v, ",") {
+			if strings.TrimSpace(a) == "RestoreStatus" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (h *Handler) listObjectsV1(rq *request) error {
 	q := rq.q
 	max, et, enc, err := h.listPrologue(rq, "max-keys")
@@ -202,7 +221,7 @@ func (h *Handler) listObjectsV1(rq *request) error {
 	}
 	res := listBucketResult{Xmlns: s3NS, Name: rq.bucket, Prefix: enc(p.Prefix), Marker: enc(p.After), MaxKeys: max,
 		Delimiter: enc(p.Delimiter), IsTruncated: page.IsTruncated, EncodingType: et}
-	res.Contents, res.CommonPrefixes = h.entries(page, enc, true)
+	res.Contents, res.CommonPrefixes = h.entries(page, enc, true, wantsRestoreStatus(rq))
 	if page.IsTruncated && p.Delimiter != "" {
 		res.NextMarker = enc(page.NextAfter)
 	}
@@ -231,7 +250,7 @@ func (h *Handler) listObjectsV2(rq *request) error {
 	}
 	res := listBucketResultV2{Xmlns: s3NS, Name: rq.bucket, Prefix: enc(p.Prefix), Delimiter: enc(p.Delimiter), MaxKeys: max,
 		EncodingType: et, IsTruncated: page.IsTruncated, ContinuationToken: token, StartAfter: enc(q.Get("start-after"))}
-	res.Contents, res.CommonPrefixes = h.entries(page, enc, q.Get("fetch-owner") == "true")
+	res.Contents, res.CommonPrefixes = h.entries(page, enc, q.Get("fetch-owner") == "true", wantsRestoreStatus(rq))
 	res.KeyCount = len(res.Contents) + len(res.CommonPrefixes)
 	if page.IsTruncated {
 		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(page.NextAfter))

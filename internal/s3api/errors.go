@@ -79,6 +79,10 @@ var (
 	errRequestExpired            = &APIError{"AccessDenied", "Request has expired", 403, nil}
 	errMalformedTrailer          = &APIError{"MalformedTrailerError", "The request contained trailing data that was not well-formed or did not conform to our published schema.", 400, nil}
 	errHeaderTooLarge            = &APIError{"RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size.", 400, [][2]string{{"MaxSizeAllowed", "8192"}}}
+	errInvalidObjectState        = &APIError{"InvalidObjectState", "The operation is not valid for the object's storage class", 403, nil}
+	errRestoreNotAllowed         = &APIError{"InvalidObjectState", "Restore is not allowed for the object's current storage class", 403, nil}
+	errObjectInActiveTier        = &APIError{"ObjectAlreadyInActiveTierError", "This action is not allowed against this storage tier.", 403, nil}
+	errRestoreAlreadyInProgress  = &APIError{"RestoreAlreadyInProgress", "Object restore is already in progress", 409, nil}
 	errSlowDown                  = &APIError{"SlowDown", "Please reduce your request rate.", 503, nil}
 )
 
@@ -92,6 +96,15 @@ func toAPIError(err error) (*APIError, bool) {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
 		return sigError(se), true
+	}
+	var ae *object.ArchivedError
+	if errors.As(err, &ae) {
+		e := errInvalidObjectState.with(errInvalidObjectState.Message)
+		e.Extra = [][2]string{{"StorageClass", ae.StorageClass}}
+		if ae.AccessTier != "" {
+			e.Extra = append(e.Extra, [2]string{"AccessTier", ae.AccessTier})
+		}
+		return e, true
 	}
 	var ia *object.InvalidArgumentError
 	if errors.As(err, &ia) {
@@ -128,6 +141,9 @@ var errorMap = []struct {
 	{meta.ErrNoSuchUpload, errNoSuchUpload},
 	{meta.ErrBucketNotEmpty, errBucketNotEmpty},
 	{object.ErrInvalidBucketName, errInvalidBucketName},
+	{object.ErrRestoreNotAllowed, errRestoreNotAllowed},
+	{object.ErrActiveTier, errObjectInActiveTier},
+	{object.ErrRestoreInProgress, errRestoreAlreadyInProgress},
 	{object.ErrBucketAlreadyOwnedByYou, errBucketAlreadyOwnedByYou},
 	{object.ErrBucketAlreadyExists, errBucketAlreadyExists},
 	{object.ErrInvalidLocation, errIllegalLocation},

@@ -217,6 +217,65 @@ func setObjectHeaders(hd http.Header, o *meta.Object) {
 	if len(o.Tags) > 0 {
 		hd.Set("x-amz-tagging-count", strconv.Itoa(len(o.Tags)))
 	}
+	if v := restoreHeader(o.Restore); v != "" {
+		hd.Set("x-amz-restore", v)
+	}
+}
+
+// restoreHeader renders x-amz-restore: absent when never restored or
+// expired.
+func restoreHeader(r *meta.Restore) string {
+	switch {
+	case r == nil:
+		return ""
+	case r.Ongoing:
+		return `ongoing-request="true"`
+	case !r.Expiry.IsZero():
+		return `ongoing-request="false", expiry-date="` + r.Expiry.UTC().Format(http.TimeFormat) + `"`
+	}
+	return ""
+}
+
+func (h *Handler) restoreObject(rq *request) error {
+	if _, err := h.bucketOf(rq); err != nil {
+		return err
+	}
+	var req restoreRequest
+	if err := readXML(rq, &req, false); err != nil {
+		return err
+	}
+	if req.Type != "" {
+		if req.Type == "SELECT" {
+			return errNotImplemented.with("SELECT restores are not supported")
+		}
+		return errMalformedXML
+	}
+	if req.Tier != "" || req.SelectParameters != nil || req.OutputLocation != nil {
+		return errMalformedXML // only SELECT restores carry these
+	}
+	tier := object.TierStandard
+	if req.GlacierJobParameters != nil {
+		switch req.GlacierJobParameters.Tier {
+		case object.TierStandard, object.TierBulk, object.TierExpedited:
+			tier = req.GlacierJobParameters.Tier
+		default:
+			return errMalformedXML
+		}
+	}
+	if req.Days == nil {
+		return errMalformedXML
+	}
+	out, err := h.svc.RestoreObject(rq.r.Context(), object.RestoreRequest{Bucket: rq.bucket, Key: rq.key,
+		VersionID: rq.q.Get("versionId"), Days: *req.Days, Tier: tier})
+	if err != nil {
+		return err
+	}
+	if out == object.RestoreExtended {
+		rq.w.WriteHeader(http.StatusOK)
+	} else {
+		rq.w.WriteHeader(http.StatusAccepted)
+	}
+	return nil
 }
 
 func (h *Handler) getObject(rq *request, head bool) error {

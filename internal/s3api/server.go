@@ -315,7 +315,9 @@ func (h *Handler) routeObject(rq *request) error {
 			return h.createMultipartUpload(rq)
 		case rq.has("uploadId"):
 			return h.completeMultipartUpload(rq)
-		case rq.has("restore"), rq.has("select"):
+		case rq.has("restore"):
+			return h.restoreObject(rq)
+		case rq.has("select"):
 			return errNotImplemented
 		}
 		return errNotImplemented

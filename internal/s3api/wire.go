@@ -51,14 +51,33 @@ type versioningConfiguration struct {
 }
 
 type objectEntry struct {
-	Key               string   `xml:"Key"`
-	LastModified      string   `xml:"LastModified"`
-	ETag              string   `xml:"ETag"`
-	ChecksumAlgorithm []string `xml:"ChecksumAlgorithm,omitempty"`
-	ChecksumType      string   `xml:"ChecksumType,omitempty"`
-	Size              int64    `xml:"Size"`
-	Owner             *owner   `xml:"Owner,omitempty"`
-	StorageClass      string   `xml:"StorageClass"`
+	Key               string         `xml:"Key"`
+	LastModified      string         `xml:"LastModified"`
+	ETag              string         `xml:"ETag"`
+	ChecksumAlgorithm []string       `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string         `xml:"ChecksumType,omitempty"`
+	Size              int64          `xml:"Size"`
+	Owner             *owner         `xml:"Owner,omitempty"`
+	StorageClass      string         `xml:"StorageClass"`
+	RestoreStatus     *restoreStatus `xml:"RestoreStatus,omitempty"`
+}
+
+type restoreStatus struct {
+	IsRestoreInProgress bool   `xml:"IsRestoreInProgress"`
+	RestoreExpiryDate   string `xml:"RestoreExpiryDate,omitempty"`
+}
+
+type restoreRequest struct {
+	XMLName              xml.Name `xml:"RestoreRequest"`
+	Days                 *int     `xml:"Days"`
+	GlacierJobParameters *struct {
+		Tier string `xml:"Tier"`
+	} `xml:"GlacierJobParameters"`
+	Type             string    `xml:"Type"`
+	Tier             string    `xml:"Tier"`
+	Description      string    `xml:"Description"`
+	SelectParameters *struct{} `xml:"SelectParameters"`
+	OutputLocation   *struct{} `xml:"OutputLocation"`
 }
 
 type commonPrefix struct {

@@ -263,6 +263,29 @@ CREATE TABLE IF NOT EXISTS parts (
 	blob_id   TEXT NOT NULL,
 	PRIMARY KEY (upload_id, number)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS restore_jobs (
+	id              TEXT PRIMARY KEY,
+	bucket          TEXT NOT NULL,
+	key             TEXT NOT NULL,
+	version_id      TEXT NOT NULL,
+	object_etag     TEXT NOT NULL,
+	object_mtime    INTEGER NOT NULL,
+	storage_class   TEXT NOT NULL,
+	tier            TEXT NOT NULL,
+	priority        INTEGER NOT NULL,
+	days            INTEGER NOT NULL,
+	bytes           INTEGER NOT NULL,
+	requested       INTEGER NOT NULL,
+	due             INTEGER NOT NULL,
+	state           TEXT NOT NULL,
+	lease_owner     TEXT NOT NULL DEFAULT '',
+	lease_until     INTEGER NOT NULL DEFAULT 0,
+	completed       INTEGER NOT NULL DEFAULT 0,
+	expiry          INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS restore_jobs_due ON restore_jobs (state, priority, due);
+CREATE INDEX IF NOT EXISTS restore_jobs_expiry ON restore_jobs (state, expiry);
+CREATE INDEX IF NOT EXISTS restore_jobs_object ON restore_jobs (bucket, key, state);
 CREATE TABLE IF NOT EXISTS blob_refs (
 	blob_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
@@ -276,10 +299,11 @@ type attrs struct {
 	Checksum meta.Checksum     `json:"c,omitzero"`
 	Parts    []meta.PartInfo   `json:"p,omitempty"`
 	Segments []meta.Segment    `json:"s,omitempty"`
+	Restore  *meta.Restore     `json:"r,omitempty"`
 }
 
 func encodeAttrs(o *meta.Object) ([]byte, error) {
-	return json.Marshal(attrs{o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments})
+	return json.Marshal(attrs{o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore})
 }
 
 func decodeAttrs(b []byte, o *meta.Object) error {
@@ -287,7 +311,7 @@ func decodeAttrs(b []byte, o *meta.Object) error {
 	if err := json.Unmarshal(b, &a); err != nil {
 		return fmt.Errorf("decode attrs of %s/%s: %w", o.Bucket, o.Key, err)
 	}
-	o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments = a.Headers, a.UserMeta, a.Tags, a.Checksum, a.Parts, a.Segments
+	o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore = a.Headers, a.UserMeta, a.Tags, a.Checksum, a.Parts, a.Segments, a.Restore
 	return nil
 }
 

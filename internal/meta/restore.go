@@ -1,0 +1,73 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Restore job states.
+const (
+	RestorePending   = "pending"   // waiting for its due time or running
+	RestoreDone      = "done"      // the copy exists until Expiry
+	RestoreExpired   = "expired"   // the copy was dropped
+	RestoreCancelled = "cancelled" // the object went away or changed first
+)
+
+// ErrLeaseLost is returned when a worker completes a job it no longer
+// holds (its lease ran out and another worker claimed it, or the job
+// finished meanwhile).
+var ErrLeaseLost = errors.New("meta: job lease lost")
+
+// RestoreJob is a durable request to restore an archived object.
+type RestoreJob struct {
+	ID                     string
+	Bucket, Key, VersionID string
+	// ObjectETag and ObjectModified identify the object version the job
+	// restores; if the key then holds something else, the job is
+	// cancelled.
+	ObjectETag     string
+	ObjectModified time.Time
+	StorageClass   string
+	Tier           string // Expedited, Standard or Bulk
+	Priority       int    // lower runs first among due jobs
+	Days           int
+	Bytes          int64
+	Requested      time.Time
+	Due            time.Time // earliest time the job may complete
+	State          string
+	LeaseOwner     string
+	LeaseUntil     time.Time
+	Completed      time.Time
+	Expiry         time.Time // of the restored copy, once done
+}
+
+// RestoreDecision is what a restore request decided inside the write
+// transaction: the object's new restore state and the job to create or
+// update (nil: none).
+type RestoreDecision func(o *Object, active *RestoreJob) (*RestoreJob, error)
+
+// RestoreStore keeps restore jobs. It is part of Store.
+type RestoreStore interface {
+	// StartRestore runs decide on the current object and its active job
+	// (pending or done; nil if none) atomically; decide may change
+	// o.Restore, which is stored, and returns the job to insert or update.
+	// ErrNoSuchBucket, ErrNoSuchKey, or decide's error (nothing changes).
+	StartRestore(ctx context.Context, bucket, key string, decide RestoreDecision) error
+	// ClaimRestores leases up to limit pending jobs due at now whose
+	// lease is free or expired, lowest Priority then earliest Due first,
+	// to owner until now+lease.
+	ClaimRestores(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]RestoreJob, error)
+	// CompleteRestore finishes a claimed job: the object gets its
+	// restored copy (copy, now referenced) expiring at expiry, and the
+	// job is done. If the key no longer holds the job's object version,
+	// the job is cancelled and copy is returned as freed. ErrLeaseLost
+	// if owner no longer holds the job.
+	CompleteRestore(ctx context.Context, jobID, owner string, copy []Segment, completed, expiry time.Time) (freed []string, err error)
+	// ExpireRestores drops up to limit restored copies whose expiry is at
+	// or before now, returning the freed blobs and the expired jobs.
+	ExpireRestores(ctx context.Context, now time.Time, limit int) (freed []string, expired []RestoreJob, err error)
+	// ListRestores returns up to limit jobs in state (all states when
+	// ""), most recently requested first.
+	ListRestores(ctx context.Context, state string, limit int) ([]RestoreJob, error)
+}

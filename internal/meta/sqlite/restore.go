@@ -1,0 +1,232 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/firnhq/firn/internal/meta"
+)
+
+const jobCols = `id, bucket, key, version_id, object_etag, object_mtime, storage_class, tier, priority, days, bytes,
+	requested, due, state, lease_owner, lease_until, completed, expiry`
+
+func scanJob(sc interface{ Scan(...any) error }) (meta.RestoreJob, error) {
+	var j meta.RestoreJob
+	var mtime, requested, due, leaseUntil, completed, expiry int64
+	err := sc.Scan(&j.ID, &j.Bucket, &j.Key, &j.VersionID, &j.ObjectETag, &mtime, &j.StorageClass, &j.Tier, &j.Priority,
+		&j.Days, &j.Bytes, &requested, &due, &j.State, &j.LeaseOwner, &leaseUntil, &completed, &expiry)
+	j.ObjectModified, j.Requested, j.Due = fromNanos(mtime), fromNanos(requested), fromNanos(due)
+	j.LeaseUntil, j.Completed, j.Expiry = fromNanosOrZero(leaseUntil), fromNanosOrZero(completed), fromNanosOrZero(expiry)
+	return j, err
+}
+
+func fromNanosOrZero(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return fromNanos(n)
+}
+
+func nanosOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func queryJobs(ctx context.Context, q querier, query string, args ...any) ([]meta.RestoreJob, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []meta.RestoreJob
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+func upsertJob(ctx context.Context, tx *sql.Tx, j *meta.RestoreJob) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, priority = excluded.priority, days = excluded.days,
+		due = excluded.due, state = excluded.state, lease_owner = excluded.lease_owner, lease_until = excluded.lease_until,
+		completed = excluded.completed, expiry = excluded.expiry`,
+		j.ID, j.Bucket, j.Key, j.VersionID, j.ObjectETag, nanos(j.ObjectModified), j.StorageClass, j.Tier, j.Priority, j.Days, j.Bytes,
+		nanos(j.Requested), nanos(j.Due), j.State, j.LeaseOwner, nanosOrZero(j.LeaseUntil), nanosOrZero(j.Completed), nanosOrZero(j.Expiry))
+	return err
+}
+
+// StartRestore implements meta.Store.
+func (s *Store) StartRestore(ctx context.Context, bucket, key string, decide meta.RestoreDecision) error {
+	return s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		o, err := getObject(ctx, tx, bucket, key)
+		if err != nil {
+			return err
+		}
+		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE bucket = ? AND key = ? AND state IN (?, ?)
+			AND object_etag = ? AND object_mtime = ? ORDER BY requested DESC LIMIT 1`,
+			bucket, key, meta.RestorePending, meta.RestoreDone, o.ETag, nanos(o.LastModified))
+		if err != nil {
+			return err
+		}
+		var active *meta.RestoreJob
+		if len(jobs) > 0 {
+			active = &jobs[0]
+		}
+		before := o.BlobIDs()
+		job, err := decide(o, active)
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(o.BlobIDs()) != fmt.Sprint(before) {
+			return errors.New("meta: StartRestore may not change an object's bytes")
+		}
+		if err := writeObject(ctx, tx, o); err != nil {
+			return err
+		}
+		if job != nil {
+			return upsertJob(ctx, tx, job)
+		}
+		return nil
+	})
+}
+
+// ClaimRestores implements meta.Store.
+func (s *Store) ClaimRestores(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]meta.RestoreJob, error) {
+	var out []meta.RestoreJob
+	err := s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? AND due <= ? AND lease_until <= ?
+			ORDER BY priority, due LIMIT ?`, meta.RestorePending, nanos(now), nanos(now), limit)
+		if err != nil {
+			return err
+		}
+		until := now.Add(lease)
+		for i := range jobs {
+			jobs[i].LeaseOwner, jobs[i].LeaseUntil = owner, until
+			if _, err := tx.ExecContext(ctx, `UPDATE restore_jobs SET lease_owner = ?, lease_until = ? WHERE id = ?`,
+				owner, nanos(until), jobs[i].ID); err != nil {
+				return err
+			}
+		}
+		out = jobs
+		return nil
+	})
+	return out, err
+}
+
+// CompleteRestore implements meta.Store.
+func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, copy []meta.Segment, completed, expiry time.Time) (freed []string, err error) {
+	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		freed = nil
+		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE id = ?`, jobID)
+		if err != nil {
+			return err
+		}
+		if len(jobs) == 0 || jobs[0].State != meta.RestorePending || jobs[0].LeaseOwner != owner {
+			return fmt.Errorf("restore job %s: %w", jobID, meta.ErrLeaseLost)
+		}
+		j := jobs[0]
+		j.Completed, j.LeaseOwner, j.LeaseUntil = completed, "", time.Time{}
+		o, err := getCurrent(ctx, tx, j.Bucket, j.Key)
+		if err != nil {
+			return err
+		}
+		if o == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) {
+			j.State = meta.RestoreCancelled
+			for _, sg := range copy {
+				freed = append(freed, sg.BlobID)
+			}
+			return upsertJob(ctx, tx, &j)
+		}
+		var old []string
+		if o.Restore != nil {
+			for _, sg := range o.Restore.Copy {
+				old = append(old, sg.BlobID)
+			}
+		}
+		r := meta.Restore{Tier: j.Tier, Days: j.Days, Requested: j.Requested, Expiry: expiry, Copy: copy}
+		if o.Restore != nil {
+			r.Requested = o.Restore.Requested
+		}
+		o.Restore = &r
+		if err := unref(ctx, tx, old); err != nil {
+			return err
+		}
+		ids := make([]string, 0, len(copy))
+		for _, sg := range copy {
+			ids = append(ids, sg.BlobID)
+		}
+		if err := ref(ctx, tx, ids); err != nil {
+			return err
+		}
+		if err := writeObject(ctx, tx, o); err != nil {
+			return err
+		}
+		j.State, j.Expiry = meta.RestoreDone, expiry
+		freed = old
+		return upsertJob(ctx, tx, &j)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return freed, nil
+}
+
+// ExpireRestores implements meta.Store.
+func (s *Store) ExpireRestores(ctx context.Context, now time.Time, limit int) (freed []string, expired []meta.RestoreJob, err error) {
+	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		freed, expired = nil, nil
+		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? AND expiry <= ? ORDER BY expiry LIMIT ?`,
+			meta.RestoreDone, nanos(now), limit)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			j.State = meta.RestoreExpired
+			if err := upsertJob(ctx, tx, &j); err != nil {
+				return err
+			}
+			expired = append(expired, j)
+			o, err := getCurrent(ctx, tx, j.Bucket, j.Key)
+			if err != nil {
+				return err
+			}
+			if o == nil || o.Restore == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) || o.Restore.Ongoing {
+				continue
+			}
+			var ids []string
+			for _, sg := range o.Restore.Copy {
+				ids = append(ids, sg.BlobID)
+			}
+			if err := unref(ctx, tx, ids); err != nil {
+				return err
+			}
+			freed = append(freed, ids...)
+			o.Restore = nil
+			if err := writeObject(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return freed, expired, nil
+}
+
+// ListRestores implements meta.Store.
+func (s *Store) ListRestores(ctx context.Context, state string, limit int) ([]meta.RestoreJob, error) {
+	if state == "" {
+		return queryJobs(ctx, s.r, `SELECT `+jobCols+` FROM restore_jobs ORDER BY requested DESC, id LIMIT ?`, limit)
+	}
+	return queryJobs(ctx, s.r, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? ORDER BY requested DESC, id LIMIT ?`, state, limit)
+}

@@ -1,0 +1,303 @@
+package object
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/firnhq/firn/internal/meta"
+)
+
+// Restore tiers, as S3 spells them.
+const (
+	TierExpedited = "Expedited"
+	TierStandard  = "Standard"
+	TierBulk      = "Bulk"
+)
+
+// tierRank orders tiers from fastest to slowest; it is also the job
+// priority.
+var tierRank = map[string]int{TierExpedited: 0, TierStandard: 1, TierBulk: 2}
+
+// RestoreConfig sets how long restores take. Latencies are in model
+// days, so they scale with --day-length; 0 means "as fast as the media
+// allows".
+type RestoreConfig struct {
+	// Latency per source class and tier, in model days. Missing entries
+	// take DefaultRestoreLatency's.
+	Latency map[string]map[string]float64
+}
+
+// DefaultRestoreLatency is close to AWS's published restore times:
+// GLACIER Expedited 1–5 minutes, Standard 3–5 hours, Bulk 5–12 hours;
+// DEEP_ARCHIVE Standard within 12 hours, Bulk within 48 hours.
+func DefaultRestoreLatency() map[string]map[string]float64 {
+	const minute, hour = 1.0 / (24 * 60), 1.0 / 24
+	return map[string]map[string]float64{
+		Glacier:     {TierExpedited: 3 * minute, TierStandard: 4 * hour, TierBulk: 8 * hour},
+		DeepArchive: {TierStandard: 12 * hour, TierBulk: 48 * hour},
+	}
+}
+
+func (c RestoreConfig) withDefaults() RestoreConfig {
+	out := RestoreConfig{Latency: DefaultRestoreLatency()}
+	for class, tiers := range c.Latency {
+		for tier, d := range tiers {
+			if out.Latency[class] == nil {
+				out.Latency[class] = map[string]float64{}
+			}
+			out.Latency[class][tier] = d
+		}
+	}
+	return out
+}
+
+// latency returns the wall-clock duration of a restore.
+func (s *Service) latency(class, tier string) time.Duration {
+	days := s.restoreCfg.Latency[class][tier]
+	return time.Duration(days * float64(s.clock.DayLength()))
+}
+
+// Errors of RestoreObject beside ArchivedError and meta's.
+var (
+	// ErrRestoreNotAllowed: the object's class needs no restore.
+	ErrRestoreNotAllowed = errors.New("restore is not allowed for the object's current storage class")
+	// ErrActiveTier: an Intelligent-Tiering object outside the archive
+	// access tiers.
+	ErrActiveTier = errors.New("object is already in an active tier")
+	// ErrRestoreInProgress: a restore of the object is running and the
+	// request does not speed it up.
+	ErrRestoreInProgress = errors.New("object restore is already in progress")
+)
+
+// RestoreRequest is a RestoreObject request.
+type RestoreRequest struct {
+	Bucket, Key, VersionID string
+	Days                   int    // lifetime of the restored copy, ≥ 1
+	Tier                   string // "" is Standard
+}
+
+// RestoreOutcome says what a RestoreObject request did.
+type RestoreOutcome int
+
+const (
+	RestoreStarted  RestoreOutcome = iota // a new job (S3: 202)
+	RestoreUpgraded                       // a running job sped up (202)
+	RestoreExtended                       // the existing copy lives longer (200)
+)
+
+// NextMidnight rounds t up to the next model-day boundary: with 24-hour
+// days that is the next 00:00 UTC, as S3 rounds restore expiry and
+// lifecycle dates; an exact boundary also moves to the next one.
+func NextMidnight(t time.Time, day time.Duration) time.Time {
+	n := t.UnixNano()
+	d := int64(day)
+	return time.Unix(0, (n/d+1)*d).UTC()
+}
+
+// restoreExpiry is when a copy restored (or extended) at base for days
+// expires.
+func (s *Service) restoreExpiry(base time.Time, days int) time.Time {
+	day := s.clock.DayLength()
+	return NextMidnight(base.Add(time.Duration(days)*day), day)
+}
+
+func newJobID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// RestoreObject asks for an archived object's bytes: it starts an
+// asynchronous restore job, speeds up a running one when a faster tier is
+// asked for, or extends the life of an existing restored copy.
+func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (RestoreOutcome, error) {
+	if req.VersionID != "" && req.VersionID != "null" {
+		return 0, meta.ErrNoSuchKey
+	}
+	tier := req.Tier
+	if tier == "" {
+		tier = TierStandard
+	}
+	if _, ok := tierRank[tier]; !ok {
+		return 0, &InvalidArgumentError{Name: "Tier", Value: tier, Msg: "Invalid Tier: " + tier}
+	}
+	var outcome RestoreOutcome
+	now := s.clock.Now().UTC()
+	err := s.meta.StartRestore(ctx, req.Bucket, req.Key, func(o *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+		switch {
+		case o.StorageClass == IntelligentTiering:
+			return nil, ErrActiveTier
+		case !RestoreRequired(o.StorageClass):
+			return nil, ErrRestoreNotAllowed
+		}
+		if req.Days < 1 {
+			return nil, &InvalidArgumentError{Name: "Days", Value: fmt.Sprint(req.Days), Msg: "Days must be a positive integer"}
+		}
+		if tier == TierExpedited && o.StorageClass == DeepArchive {
+			return nil, &InvalidArgumentError{Name: "Tier", Value: tier, Msg: "Expedited retrievals are not available for the DEEP_ARCHIVE storage class"}
+		}
+		if active != nil && active.State == meta.RestorePending {
+			// Only a faster tier with the same Days changes a running job.
+			if tierRank[tier] >= tierRank[active.Tier] || req.Days != active.Days {
+				return nil, ErrRestoreInProgress
+			}
+			j := *active
+			j.Tier, j.Priority = tier, tierRank[tier]
+			if due := now.Add(s.latency(o.StorageClass, tier)); due.Before(j.Due) {
+				j.Due = due
+			}
+			if o.Restore != nil {
+				o.Restore.Tier = tier
+			}
+			outcome = RestoreUpgraded
+			return &j, nil
+		}
+		if active != nil && active.State == meta.RestoreDone && o.Restore != nil && !o.Restore.Ongoing {
+			// A copy exists: move its expiry relative to now.
+			j := *active
+			j.Expiry = s.restoreExpiry(now, req.Days)
+			j.Days = req.Days
+			o.Restore.Expiry, o.Restore.Days = j.Expiry, req.Days
+			outcome = RestoreExtended
+			return &j, nil
+		}
+		j := &meta.RestoreJob{
+			ID: newJobID(), Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID,
+			ObjectETag: o.ETag, ObjectModified: o.LastModified, StorageClass: o.StorageClass,
+			Tier: tier, Priority: tierRank[tier], Days: req.Days, Bytes: o.Size,
+			Requested: now, Due: now.Add(s.latency(o.StorageClass, tier)), State: meta.RestorePending,
+		}
+		restore := &meta.Restore{Ongoing: true, Tier: tier, Days: req.Days, Requested: now}
+		if o.Restore != nil {
+			restore.Copy = o.Restore.Copy // a stale copy is replaced on completion
+		}
+		o.Restore = restore
+		outcome = RestoreStarted
+		return j, nil
+	})
+	return outcome, err
+}
+
+// RunRestores completes up to limit due restore jobs as worker owner:
+// each archived object's bytes are read from the archive tier and copied
+// to the hot store, then the job is completed in one metadata commit. A
+// crash at any point leaves the job pending (its lease runs out and it is
+// claimed again) and at worst an orphaned copy for the collector, so
+// every job completes exactly once. It returns how many jobs it finished.
+func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Duration, limit int) (int, error) {
+	now := s.clock.Now().UTC()
+	jobs, err := s.meta.ClaimRestores(ctx, now, owner, lease, limit)
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, j := range jobs {
+		if err := s.runRestore(ctx, owner, j); err != nil {
+			if errors.Is(err, meta.ErrLeaseLost) {
+				continue
+			}
+			return done, fmt.Errorf("restore %s/%s: %w", j.Bucket, j.Key, err)
+		}
+		done++
+	}
+	return done, nil
+}
+
+func (s *Service) runRestore(ctx context.Context, owner string, j meta.RestoreJob) error {
+	o, err := s.meta.GetObject(ctx, j.Bucket, j.Key)
+	if err != nil && !errors.Is(err, meta.ErrNoSuchKey) {
+		return err
+	}
+	var copy []meta.Segment
+	if o != nil && o.ETag == j.ObjectETag && o.LastModified.Equal(j.ObjectModified) && len(o.Segments) > 0 {
+		rc, err := s.openSegments(ctx, o.Segments, nil, 0, o.Size)
+		if err != nil {
+			return err
+		}
+		d, err := s.receive(ctx, "", rc, o.Size, MaxObjectSize, -1, Integrity{})
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		if len(o.Parts) == 0 && hex.EncodeToString(d.md5) != o.ETag {
+			s.untrack(d.blobID)
+			s.free(ctx, []string{d.blobID})
+			return fmt.Errorf("archived bytes do not match the object's ETag")
+		}
+		copy = []meta.Segment{{BlobID: d.blobID, Size: d.size}}
+	}
+	completed := s.clock.Now().UTC()
+	freed, err := s.meta.CompleteRestore(ctx, j.ID, owner, copy, completed, s.restoreExpiry(completed, j.Days))
+	for _, sg := range copy {
+		s.untrack(sg.BlobID)
+	}
+	if err != nil {
+		s.free(ctx, meta.SegmentIDs(copy))
+		return err
+	}
+	s.free(ctx, freed)
+	return nil
+}
+
+// ExpireRestores drops restored copies whose time is up and returns how
+// many it dropped.
+func (s *Service) ExpireRestores(ctx context.Context, limit int) (int, error) {
+	freed, expired, err := s.meta.ExpireRestores(ctx, s.clock.Now().UTC(), limit)
+	if err != nil {
+		return 0, err
+	}
+	s.free(ctx, freed)
+	return len(expired), nil
+}
+
+// ListRestores returns restore jobs for the admin view.
+func (s *Service) ListRestores(ctx context.Context, state string, limit int) ([]meta.RestoreJob, error) {
+	return s.meta.ListRestores(ctx, state, limit)
+}
+
+// ParseRestoreLatency reads restore latencies written as
+// "[CLASS.]Tier=duration,..." where each duration is model time (a
+// 24h-day's worth of hours, scaled by --day-length): "Standard=4h" sets
+// GLACIER and DEEP_ARCHIVE Standard restores to four model hours,
+// "DEEP_ARCHIVE.Bulk=48h" one class only, "0s" as fast as the media
+// allows.
+func ParseRestoreLatency(s string) (RestoreConfig, error) {
+	c := RestoreConfig{Latency: map[string]map[string]float64{}}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(item, "=")
+		if !ok {
+			return c, fmt.Errorf("restore latency %q: want [CLASS.]Tier=duration", item)
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(val))
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("restore latency %q: bad duration", item)
+		}
+		classes := []string{Glacier, DeepArchive}
+		tier := strings.TrimSpace(name)
+		if cl, t, ok := strings.Cut(tier, "."); ok {
+			if !RestoreRequired(cl) {
+				return c, fmt.Errorf("restore latency %q: class must be GLACIER or DEEP_ARCHIVE", item)
+			}
+			classes, tier = []string{cl}, t
+		}
+		if _, ok := tierRank[tier]; !ok {
+			return c, fmt.Errorf("restore latency %q: tier must be Expedited, Standard or Bulk", item)
+		}
+		for _, cl := range classes {
+			if c.Latency[cl] == nil {
+				c.Latency[cl] = map[string]float64{}
+			}
+			c.Latency[cl][tier] = float64(d) / float64(24*time.Hour)
+		}
+	}
+	return c, nil
+}
