@@ -3,6 +3,7 @@ package object
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -34,6 +35,22 @@ var errSelfCopy = &InvalidRequestError{Msg: "This copy request is illegal becaus
 // CopyObject copies an object server-side. A copy onto itself rewrites the
 // metadata (or the storage class) in place without touching the bytes.
 func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.Object, error) {
+	return retryChanged(func() (*meta.Object, error) { return s.copyObject(ctx, in) })
+}
+
+// retryChanged runs f again (a few times) when the source object changed
+// while f was opening its bytes.
+func retryChanged[T any](f func() (T, error)) (T, error) {
+	for attempt := 0; ; attempt++ {
+		v, err := f()
+		if errors.Is(err, errChanged) && attempt < 3 {
+			continue
+		}
+		return v, err
+	}
+}
+
+func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, error) {
 	if err := CheckKey(in.Key); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/firnhq/firn/internal/blob"
 
 	"github.com/firnhq/firn/internal/meta"
 )
@@ -112,6 +115,18 @@ func (s *Service) HeadObject(ctx context.Context, in GetInput) (*meta.Object, er
 // GetObject returns the object's record and a reader of the selected
 // bytes. The caller closes the reader.
 func (s *Service) GetObject(ctx context.Context, in GetInput) (*meta.Object, *Reader, error) {
+	type result struct {
+		o  *meta.Object
+		rd *Reader
+	}
+	r, err := retryChanged(func() (result, error) {
+		o, rd, err := s.getObject(ctx, in)
+		return result{o, rd}, err
+	})
+	return r.o, r.rd, err
+}
+
+func (s *Service) getObject(ctx context.Context, in GetInput) (*meta.Object, *Reader, error) {
 	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
 	if err != nil {
 		return nil, nil, err
@@ -204,10 +219,54 @@ func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline 
 		}
 		pos += sg.Size
 	}
-	if len(parts) == 1 {
-		return s.storeOf(parts[0].tier).Open(ctx, parts[0].id, parts[0].off, parts[0].n)
+	// Pin the blobs so that an overwrite or delete committed while this
+	// reader is open defers their deletion until it is closed: a read
+	// that started returns the whole version it began with.
+	ids := make([]string, len(parts))
+	for i, p := range parts {
+		ids[i] = p.id
 	}
-	return &segReader{ctx: ctx, s: s, parts: parts}, nil
+	s.pin(ids)
+	unpin := func() { s.unpin(ids) }
+	first, err := s.storeOf(parts[0].tier).Open(ctx, parts[0].id, parts[0].off, parts[0].n)
+	if err != nil {
+		unpin()
+		if errors.Is(err, blob.ErrNotFound) {
+			// Freed between reading the metadata and pinning: the object
+			// changed; the caller reads the metadata again.
+			return nil, errChanged
+		}
+		return nil, err
+	}
+	if len(parts) == 1 {
+		return &pinnedReader{ReadCloser: first, unpin: unpin}, nil
+	}
+	return &segReader{ctx: ctx, s: s, parts: parts[1:], cur: first, unpin: unpin}, nil
+}
+
+// errChanged reports that an object's bytes went away while it was being
+// opened; reading its metadata again finds the new state.
+var errChanged = errors.New("object changed while opening")
+
+// pinnedReader unpins its blob when closed.
+type pinnedReader struct {
+	io.ReadCloser
+	unpin func()
+	once  sync.Once
+}
+
+// WriteTo keeps the inner reader's fast path (sendfile) available.
+func (p *pinnedReader) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := p.ReadCloser.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, p.ReadCloser)
+}
+
+func (p *pinnedReader) Close() error {
+	err := p.ReadCloser.Close()
+	p.once.Do(p.unpin)
+	return err
 }
 
 type segRange struct {
@@ -222,6 +281,8 @@ type segReader struct {
 	s     *Service
 	parts []segRange
 	cur   io.ReadCloser
+	unpin func()
+	once  sync.Once
 }
 
 func (r *segReader) next() error {
@@ -286,8 +347,11 @@ func (r *segReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 func (r *segReader) Close() error {
+	var err error
 	if r.cur != nil {
-		return r.cur.Close()
+		err = r.cur.Close()
+		r.cur = nil
 	}
-	return nil
+	r.once.Do(r.unpin)
+	return err
 }

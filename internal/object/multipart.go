@@ -149,6 +149,18 @@ type CopyPartInput struct {
 
 // UploadPartCopy stores a part copied from (a range of) another object.
 func (s *Service) UploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Part, *meta.Object, error) {
+	type result struct {
+		p   meta.Part
+		src *meta.Object
+	}
+	r, err := retryChanged(func() (result, error) {
+		p, src, err := s.uploadPartCopy(ctx, in)
+		return result{p, src}, err
+	})
+	return r.p, r.src, err
+}
+
+func (s *Service) uploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Part, *meta.Object, error) {
 	if err := CheckPartNumber(in.PartNumber); err != nil {
 		return meta.Part{}, nil, err
 	}

@@ -117,14 +117,17 @@ type Service struct {
 	inlineMax   int64
 	minPartSize int64
 
-	mu       sync.Mutex          // guards inflight
+	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced
+	pins     map[string]int      // blobs open for reading, by reader count
+	deferred map[string]bool     // freed while pinned: delete on last unpin
 }
 
 // New returns a Service.
 func New(c Config) *Service {
 	s := &Service{meta: c.Meta, blobs: c.Blobs, archive: c.Archive, clock: c.Clock, log: c.Log, region: c.Region,
 		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
+		pins: map[string]int{}, deferred: map[string]bool{},
 		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults()}
 	for class, tier := range c.ClassTiers {
 		s.classTiers[class] = tier
@@ -156,11 +159,53 @@ func (s *Service) Region() string { return s.region }
 // collector.
 func (s *Service) free(ctx context.Context, ids []string) {
 	for _, id := range ids {
-		for _, st := range s.stores() {
-			if err := st.Delete(context.WithoutCancel(ctx), id); err != nil {
-				s.log.Warn("free blob", "blob", id, "err", err)
+		s.mu.Lock()
+		pinned := s.pins[id] > 0
+		if pinned {
+			s.deferred[id] = true
+		}
+		s.mu.Unlock()
+		if pinned {
+			continue // the last reader deletes it
+		}
+		s.deleteBlob(ctx, id)
+	}
+}
+
+// deleteBlob removes id from whichever store holds it.
+func (s *Service) deleteBlob(ctx context.Context, id string) {
+	for _, st := range s.stores() {
+		if err := st.Delete(context.WithoutCancel(ctx), id); err != nil {
+			s.log.Warn("free blob", "blob", id, "err", err)
+		}
+	}
+}
+
+// pin marks blobs as being read.
+func (s *Service) pin(ids []string) {
+	s.mu.Lock()
+	for _, id := range ids {
+		s.pins[id]++
+	}
+	s.mu.Unlock()
+}
+
+// unpin releases blobs pinned by pin, deleting those freed meanwhile.
+func (s *Service) unpin(ids []string) {
+	var del []string
+	s.mu.Lock()
+	for _, id := range ids {
+		if s.pins[id]--; s.pins[id] <= 0 {
+			delete(s.pins, id)
+			if s.deferred[id] {
+				delete(s.deferred, id)
+				del = append(del, id)
 			}
 		}
+	}
+	s.mu.Unlock()
+	for _, id := range del {
+		s.deleteBlob(context.Background(), id)
 	}
 }
 
@@ -176,11 +221,13 @@ func (s *Service) untrack(id string) {
 	s.mu.Unlock()
 }
 
+// isInflight reports whether id is being written or read, which the
+// collector must leave alone.
 func (s *Service) isInflight(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ok := s.inflight[id]
-	return ok
+	return ok || s.pins[id] > 0
 }
 
 func wrap(err error, format string, args ...any) error {
