@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	blobfs "github.com/firnhq/firn/internal/blob/fs"
@@ -42,6 +43,7 @@ type Server struct {
 
 	wg   sync.WaitGroup // background loops
 	stop context.CancelFunc
+	lock *os.File // holds the data directory's lock while running
 }
 
 // credentialsFile holds generated root credentials under the data dir.
@@ -75,14 +77,35 @@ func rootCredentials(cfg config.Server, announce func(credentials)) (credentials
 		SecretKey: randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
 	b, _ = json.MarshalIndent(c, "", "  ")
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if err := writeFileSync(tmp, append(b, '\n'), 0o600); err != nil {
 		return c, err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return c, err
 	}
+	if d, err := os.Open(cfg.Data); err == nil {
+		d.Sync()
+		d.Close()
+	}
 	announce(c)
 	return c, nil
+}
+
+// writeFileSync writes and fsyncs a file.
+func writeFileSync(path string, b []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func randomString(n int, alphabet string) string {
@@ -116,21 +139,32 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	lock, err := lockDataDir(cfg.Data)
+	if err != nil {
+		return nil, err
+	}
 	creds, err := rootCredentials(cfg, func(c credentials) {
 		fmt.Fprintf(stdout, "firn: generated root credentials (stored in %s; shown only this once):\n  FIRN_ACCESS_KEY=%s\n  FIRN_SECRET_KEY=%s\n",
 			filepath.Join(cfg.Data, credentialsFile), c.AccessKey, c.SecretKey)
 	})
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	clk := clock.Real{Day: cfg.DayLength}
 	ms, err := sqlite.Open(filepath.Join(cfg.Data, "meta", "firn.db"))
 	if err != nil {
+		lock.Close()
 		return nil, err
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			lock.Close()
+		}
+	}()
 	blobs, err := blobfs.Open(filepath.Join(cfg.Data, "blobs"))
 	if err != nil {
-		ms.Close()
 		return nil, err
 	}
 	archiveDir := cfg.ArchiveDir
@@ -139,12 +173,10 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	}
 	archive, err := blobfs.Open(archiveDir)
 	if err != nil {
-		ms.Close()
 		return nil, err
 	}
 	restoreCfg, err := object.ParseRestoreLatency(cfg.RestoreLatency)
 	if err != nil {
-		ms.Close()
 		return nil, err
 	}
 	inline := cfg.InlineMax
@@ -155,7 +187,6 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline})
 	// Nothing is in flight yet: every unreferenced blob is an orphan.
 	if n, err := svc.CollectGarbage(ctx, 0); err != nil {
-		ms.Close()
 		return nil, fmt.Errorf("start-up collection: %w", err)
 	} else if n > 0 {
 		log.Info("start-up collection removed orphaned blobs", "count", n)
@@ -170,10 +201,10 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, Domains: cfg.Domains, Log: log})
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
-		ms.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk,
+	ok = true
+	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock,
 		http: &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 			MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -226,5 +257,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.stop()
 	s.wg.Wait()
-	return errors.Join(err, s.meta.Close())
+	err = errors.Join(err, s.meta.Close())
+	s.lock.Close() // releases the lock
+	return err
+}
+
+// lockDataDir takes an exclusive lock on dir, so that a second server
+// cannot share it: its start-up collection would delete the first one's
+// blobs in flight.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another firn server: %w", dir, err)
+	}
+	return f, nil
 }

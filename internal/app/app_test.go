@@ -77,3 +77,25 @@ func TestConfiguredCredentialsAreNotStored(t *testing.T) {
 		t.Errorf("got credentials file (err %v), want none", err)
 	}
 }
+
+func TestDataDirIsLocked(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Data = t.TempDir()
+	cfg.Address = "127.0.0.1:0"
+	cfg.AccessKey, cfg.SecretKey = "AK", "SK"
+	s, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2, err := Start(context.Background(), cfg, slog.New(slog.DiscardHandler), &bytes.Buffer{}); err == nil {
+		s2.Shutdown(context.Background())
+		t.Fatal("a second server started on the same data directory")
+	}
+	s.Shutdown(context.Background())
+	// Released on shutdown.
+	s, err = Start(context.Background(), cfg, slog.New(slog.DiscardHandler), &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("restart after shutdown: %v", err)
+	}
+	s.Shutdown(context.Background())
+}

@@ -39,7 +39,7 @@ const maxKeyByte = "\xff"
 // p.Prefix, rolled up into common prefixes at the first p.Delimiter after
 // the prefix, starting after p.After. A rolled-up prefix is scanned past
 // in one step, so a listing costs O(entries returned), not O(keys under
-// them).
+// them); see the batch sizing below.
 func List(ctx context.Context, s Scanner, bucket string, p ListParams) (ListPage, error) {
 	var page ListPage
 	if p.MaxKeys <= 0 {
@@ -56,8 +56,16 @@ func List(ctx context.Context, s Scanner, bucket string, p ListParams) (ListPage
 	if after < p.Prefix {
 		after = ""
 	}
+	// The scan batch adapts: after a rolled-up prefix the next scan jumps
+	// past it and needs only a row or two, so batches restart small; runs
+	// of plain keys grow them again. Rows fetched stay proportional to
+	// entries returned.
+	const maxBatch = 1000
 	n := 0
-	batch := min(p.MaxKeys+1, 1000)
+	batch := min(p.MaxKeys+1, maxBatch)
+	if p.Delimiter != "" {
+		batch = min(batch, 32) // prefixes may roll up from the start
+	}
 scan:
 	for {
 		objs, err := s.ScanObjects(ctx, bucket, p.Prefix, after, batch)
@@ -79,6 +87,7 @@ scan:
 				page.CommonPrefixes = append(page.CommonPrefixes, cp)
 				page.NextAfter = cp
 				after = cp + maxKeyByte
+				batch = 2
 				continue scan
 			}
 			page.Objects = append(page.Objects, *o)
@@ -88,6 +97,7 @@ scan:
 		if len(objs) < batch {
 			return page, nil
 		}
+		batch = min(batch*4, maxBatch, p.MaxKeys-n+1)
 	}
 }
 

@@ -425,3 +425,26 @@ func TestListSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestListManyPrefixesCost: a delimiter listing over many rolled-up
+// prefixes fetches rows in proportion to the entries it returns, not a
+// full scan batch per prefix.
+func TestListManyPrefixesCost(t *testing.T) {
+	var keys []string
+	for p := range 300 {
+		for k := range 100 {
+			keys = append(keys, fmt.Sprintf("p%03d/%03d", p, k))
+		}
+	}
+	s := newMem("b", keys...)
+	page, err := meta.List(t.Context(), s, "b", meta.ListParams{Delimiter: "/", MaxKeys: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.CommonPrefixes) != 300 {
+		t.Fatalf("got %d common prefixes, want 300", len(page.CommonPrefixes))
+	}
+	if s.returned > 3*300 {
+		t.Errorf("scanned %d rows for 300 entries, want at most %d", s.returned, 3*300)
+	}
+}

@@ -97,8 +97,10 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 		if !in.ReplaceMetadata && class == src.StorageClass && in.Algorithm == "" {
 			return nil, errSelfCopy
 		}
-		if s.tierOf(class) != s.tierOf(src.StorageClass) {
-			return s.moveTier(ctx, src, class, apply)
+		newAlg := in.Algorithm != "" && string(in.Algorithm) != src.Checksum.Algorithm
+		if s.tierOf(class) != s.tierOf(src.StorageClass) || newAlg {
+			// The bytes must be read: to move them, or to checksum them.
+			return s.rewrite(ctx, src, class, in.Algorithm, apply)
 		}
 		var out *meta.Object
 		err := s.meta.UpdateObject(ctx, in.Bucket, in.Key, func(o *meta.Object) error {
@@ -140,21 +142,30 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 	return o, nil
 }
 
-// moveTier rewrites src's bytes onto the tier of class (a copy onto itself
-// that changes tier): the object keeps its ETag, parts and checksum, gets
-// apply's changes, and replaces src only if src is still current.
-func (s *Service) moveTier(ctx context.Context, src *meta.Object, class string, apply func(*meta.Object)) (*meta.Object, error) {
+// rewrite writes src's bytes again onto the tier of class (a copy onto
+// itself that changes tier, or adds a checksum algorithm): the object
+// keeps its ETag and parts, gets a full-object checksum of alg (if
+// given) and apply's changes, and replaces src only if src is still
+// current.
+func (s *Service) rewrite(ctx context.Context, src *meta.Object, class string, alg checksum.Algorithm, apply func(*meta.Object)) (*meta.Object, error) {
 	rc, err := s.open(ctx, src, 0, src.Size)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(class), rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{})
+	d, err := s.receive(ctx, s.tierOf(class), rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{Algorithm: alg})
 	if err != nil {
 		return nil, err
 	}
 	o := *src
 	o.Inline, o.Segments, o.Restore = d.inline, nil, nil
+	if alg != "" {
+		o.Checksum = meta.Checksum{Algorithm: string(alg), Type: string(checksum.FullObject), Value: d.checksum}
+		o.Parts = append([]meta.PartInfo(nil), o.Parts...)
+		for i := range o.Parts {
+			o.Parts[i].Checksum = "" // of another algorithm
+		}
+	}
 	if d.blobID != "" {
 		o.Segments = []meta.Segment{{BlobID: d.blobID, Size: d.size, Tier: d.tier}}
 	}
@@ -162,7 +173,7 @@ func (s *Service) moveTier(ctx context.Context, src *meta.Object, class string, 
 	if hex.EncodeToString(d.md5) != src.ETag && len(src.Parts) == 0 {
 		// The bytes read back are not the ones stored: never commit them.
 		s.free(ctx, o.BlobIDs())
-		return nil, fmt.Errorf("move %s/%s: content changed while moving", src.Bucket, src.Key)
+		return nil, fmt.Errorf("rewrite %s/%s: content changed while reading", src.Bucket, src.Key)
 	}
 	err = s.commitObject(ctx, &o, func(cur *meta.Object) error {
 		if cur == nil || cur.ETag != src.ETag || !cur.LastModified.Equal(src.LastModified) {

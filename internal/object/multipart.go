@@ -364,6 +364,11 @@ func (s *Service) ListMultipartUploads(ctx context.Context, bucket, prefix, deli
 	if keyMarker == "" {
 		afterID = ""
 	}
+	// A marker that is itself a common prefix (a previous page's
+	// NextKeyMarker) resumes past everything under it.
+	if delimiter != "" && keyMarker != "" && rollUpKey(keyMarker, prefix, delimiter) == keyMarker {
+		afterKey, afterID = keyMarker+"\xff", ""
+	}
 	n := 0
 	for {
 		ups, err := s.meta.ScanUploads(ctx, bucket, prefix, afterKey, afterID, max+1)

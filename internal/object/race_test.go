@@ -3,6 +3,7 @@ package object
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"testing"
 )
@@ -71,5 +72,56 @@ func TestReadSurvivesOverwriteAndDelete(t *testing.T) {
 	rd.Close()
 	if n, err := f.svc.CollectGarbage(ctx, 0); err != nil || n != 0 {
 		t.Errorf("collector after reads: removed %d (%v), want 0 (nothing orphaned)", n, err)
+	}
+}
+
+// S3 documents a copy onto itself with a checksum algorithm as the way to
+// add a checksum to an existing object.
+func TestSelfCopyAddsChecksum(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.put("data", "k", "", []byte("hello world"))
+	o, err := f.svc.CopyObject(ctx, CopyInput{SrcBucket: "data", SrcKey: "k", Bucket: "data", Key: "k", Owner: "owner", Algorithm: "SHA256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="
+	if o.Checksum.Algorithm != "SHA256" || o.Checksum.Value != want {
+		t.Errorf("got checksum %+v, want SHA256 %s", o.Checksum, want)
+	}
+	h, _ := f.svc.HeadObject(ctx, GetInput{Bucket: "data", Key: "k"})
+	if h.Checksum.Value != want {
+		t.Errorf("stored checksum %+v", h.Checksum)
+	}
+}
+
+// Paging ListMultipartUploads with a delimiter moves past each common
+// prefix instead of returning it forever.
+func TestListUploadsPagesPastCommonPrefixes(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, k := range []string{"a/1", "a/2", "b/1", "c"} {
+		if _, err := f.svc.CreateMultipartUpload(ctx, CreateUploadInput{Bucket: "data", Key: k, Owner: "owner"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	keyMarker, idMarker := "", ""
+	for range 10 {
+		page, err := f.svc.ListMultipartUploads(ctx, "data", "", "/", keyMarker, idMarker, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, page.CommonPrefixes...)
+		for _, u := range page.Uploads {
+			got = append(got, u.Key)
+		}
+		if !page.IsTruncated {
+			break
+		}
+		keyMarker, idMarker = page.NextKeyMarker, page.NextIDMarker
+	}
+	if want := "[a/ b/ c]"; fmt.Sprint(got) != want {
+		t.Errorf("pages: got %v, want %s", got, want)
 	}
 }

@@ -97,7 +97,7 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	if err != nil {
 		return err
 	}
-	sb, sk, err := copySource(rq.r.Header.Get("x-amz-copy-source"))
+	sb, sk, err := h.copySourceOf(rq)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,10 @@ func parseTagging(s string) ([]meta.Tag, error) {
 // requires one.
 func declaredSize(rq *request) (int64, error) {
 	n := rq.auth.DecodedLength
+	if n < 0 && rq.auth.Streaming != "" {
+		// aws-chunked without x-amz-decoded-content-length.
+		return 0, errMissingContentLength
+	}
 	if n < 0 {
 		if rq.r.Header.Get("Transfer-Encoding") != "" || rq.r.ContentLength < 0 {
 			return 0, errMissingContentLength
@@ -353,8 +357,12 @@ func (h *Handler) getObject(rq *request, head bool) error {
 		switch {
 		case !rd.Partial:
 			setChecksumHeader(hd, o.Checksum.Algorithm, o.Checksum.Type, o.Checksum.Value)
-		case in.PartNumber > 0 && in.PartNumber <= len(o.Parts) && o.Parts[in.PartNumber-1].Checksum != "":
-			setChecksumHeader(hd, o.Checksum.Algorithm, "", o.Parts[in.PartNumber-1].Checksum)
+		case in.PartNumber > 0:
+			for _, p := range o.Parts {
+				if p.Number == in.PartNumber && p.Checksum != "" {
+					setChecksumHeader(hd, o.Checksum.Algorithm, "", p.Checksum)
+				}
+			}
 		}
 	}
 	hd.Set("Content-Length", strconv.FormatInt(rd.Length, 10))
@@ -417,6 +425,23 @@ func copySource(v string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
+// copySourceOf parses x-amz-copy-source and checks that the caller owns
+// the source bucket too.
+func (h *Handler) copySourceOf(rq *request) (bucket, key string, err error) {
+	bucket, key, err = copySource(rq.r.Header.Get("x-amz-copy-source"))
+	if err != nil {
+		return "", "", err
+	}
+	b, err := h.svc.GetBucket(rq.r.Context(), bucket)
+	if err != nil {
+		return "", "", err
+	}
+	if b.Owner != rq.user {
+		return "", "", errAccessDenied
+	}
+	return bucket, key, nil
+}
+
 func directive(hd http.Header, name string) (replace bool, err error) {
 	switch v := hd.Get(name); v {
 	case "", "COPY":
@@ -432,7 +457,7 @@ func (h *Handler) copyObject(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
 	}
-	sb, sk, err := copySource(rq.r.Header.Get("x-amz-copy-source"))
+	sb, sk, err := h.copySourceOf(rq)
 	if err != nil {
 		return err
 	}
