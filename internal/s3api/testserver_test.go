@@ -73,7 +73,10 @@ var bucketSeq atomic.Int64
 // newEnv starts a server for t and stops it when t ends. The server log is
 // shown if t fails; a panic in a handler fails t. Every server is
 // independent, so t runs in parallel with the other top-level tests.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the server configuration adjusted by tune.
+func newEnvWith(t *testing.T, tune func(*config.Server)) *env {
 	t.Helper()
 	t.Parallel()
 	e := &env{t: t, data: t.TempDir()}
@@ -82,6 +85,9 @@ func newEnv(t *testing.T) *env {
 	cfg.Address = "127.0.0.1:0"
 	cfg.AccessKey, cfg.SecretKey = testAccessKey, testSecretKey
 	cfg.GCEvery = 0
+	if tune != nil {
+		tune(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(lockedWriter{e}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := app.Start(context.Background(), cfg, log, io.Discard)
 	if err != nil {
