@@ -109,7 +109,9 @@ func (a *awsCLI) api(v any, args ...string) {
 	}
 }
 
-func testAWSCLI(t *testing.T, argv []string, bucket string) {
+// newAWSCLI prepares argv (an AWS CLI) with a private config pointing at
+// the server.
+func newAWSCLI(t *testing.T, argv []string) *awsCLI {
 	c := newClient(t)
 	awsDir := c.path(".aws")
 	if err := os.MkdirAll(awsDir, 0o700); err != nil {
@@ -126,6 +128,12 @@ func testAWSCLI(t *testing.T, argv []string, bucket string) {
 		// problem, which a silent retry would hide.
 		"AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS=1")
 	a := &awsCLI{client: c, argv: argv}
+	return a
+}
+
+func testAWSCLI(t *testing.T, argv []string, bucket string) {
+	a := newAWSCLI(t, argv)
+	c := a.client
 	out := a.run("--version")
 	t.Logf("client: %s", strings.TrimSpace(out))
 

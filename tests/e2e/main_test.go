@@ -151,7 +151,9 @@ func startServer(dir string) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.cmd = exec.Command(bin, "server", "--data", filepath.Join(dir, fmt.Sprintf("data-%d", attempt)), "--address", s.Addr)
+		s.cmd = exec.Command(bin, "server", "--data", filepath.Join(dir, fmt.Sprintf("data-%d", attempt)), "--address", s.Addr,
+			// Restores complete as fast as the disk allows.
+			"--restore-latency", "Expedited=0s,Standard=0s,Bulk=0s")
 		s.cmd.Env = append(cleanEnv(dir), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)
 		s.cmd.Stdout, s.cmd.Stderr = logf, logf
 		if err := s.cmd.Start(); err != nil {
