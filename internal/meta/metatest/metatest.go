@@ -81,6 +81,12 @@ var tests = []struct {
 
 	{"BlobReferenced", testBlobReferenced},
 
+	{"Restore/Start", testRestoreStart},
+	{"Restore/Claim", testRestoreClaim},
+	{"Restore/Complete", testRestoreComplete},
+	{"Restore/Cancelled", testRestoreCancelled},
+	{"Restore/Expire", testRestoreExpire},
+
 	{"Concurrent/DistinctKeys", testConcurrentDistinctKeys},
 	{"Concurrent/SameKey", testConcurrentSameKey},
 	{"Concurrent/FailingCheck", testConcurrentFailingCheck},

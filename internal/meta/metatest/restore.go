@@ -1,0 +1,213 @@
+package metatest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/firnhq/firn/internal/meta"
+)
+
+// putArchived stores an archived object and returns it as stored.
+func putArchived(t *testing.T, s meta.Store, key string) *meta.Object {
+	t.Helper()
+	createBucketOnce(t, s)
+	o := newObject(bucket, key, "arch-"+key)
+	o.StorageClass = "GLACIER"
+	o.Segments[0].Tier = "archive"
+	_, err := s.PutObject(t.Context(), o, nil)
+	must(t, "PutObject "+key, err)
+	got, err := s.GetObject(t.Context(), bucket, key)
+	must(t, "GetObject "+key, err)
+	return got
+}
+
+func createBucketOnce(t *testing.T, s meta.Store) {
+	t.Helper()
+	if _, err := s.GetBucket(t.Context(), bucket); err != nil {
+		createBucket(t, s, bucket)
+	}
+}
+
+// startJob starts a restore of key with tier and due.
+func startJob(t *testing.T, s meta.Store, key, id, tier string, prio int, due time.Time) {
+	t.Helper()
+	err := s.StartRestore(t.Context(), bucket, key, func(o *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+		if active != nil {
+			t.Errorf("StartRestore %s: got active job %s, want none", key, active.ID)
+		}
+		o.Restore = &meta.Restore{Ongoing: true, Tier: tier, Days: 1, Requested: stamp}
+		return &meta.RestoreJob{ID: id, Bucket: bucket, Key: key, VersionID: o.VersionID, ObjectETag: o.ETag,
+			ObjectModified: o.LastModified, StorageClass: o.StorageClass, Tier: tier, Priority: prio, Days: 1,
+			Bytes: o.Size, Requested: stamp, Due: due, State: meta.RestorePending}, nil
+	})
+	must(t, "StartRestore "+key, err)
+}
+
+func jobIDs(jobs []meta.RestoreJob) []string {
+	var ids []string
+	for _, j := range jobs {
+		ids = append(ids, j.ID)
+	}
+	return ids
+}
+
+func testRestoreStart(t *testing.T, s meta.Store) {
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Bulk", 2, stamp.Add(time.Hour))
+	o, err := s.GetObject(t.Context(), bucket, "a")
+	must(t, "GetObject", err)
+	if o.Restore == nil || !o.Restore.Ongoing || o.Restore.Tier != "Bulk" {
+		t.Errorf("restore state: got %+v, want ongoing Bulk", o.Restore)
+	}
+	// The active job is shown to the next decision, and a refusal changes
+	// nothing.
+	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+		if active == nil || active.ID != "j1" || active.State != meta.RestorePending {
+			t.Errorf("active job: got %+v, want pending j1", active)
+		}
+		o.Restore = nil
+		return nil, errCheck
+	})
+	wantErr(t, "refused StartRestore", err, errCheck)
+	o, _ = s.GetObject(t.Context(), bucket, "a")
+	if o.Restore == nil || !o.Restore.Ongoing {
+		t.Errorf("refused decision changed the object: %+v", o.Restore)
+	}
+	// Errors of a missing object.
+	err = s.StartRestore(t.Context(), bucket, "missing", func(*meta.Object, *meta.RestoreJob) (*meta.RestoreJob, error) { return nil, nil })
+	wantErr(t, "StartRestore missing key", err, meta.ErrNoSuchKey)
+	err = s.StartRestore(t.Context(), "nobucket", "a", func(*meta.Object, *meta.RestoreJob) (*meta.RestoreJob, error) { return nil, nil })
+	wantErr(t, "StartRestore missing bucket", err, meta.ErrNoSuchBucket)
+	// A decision may not change the bytes.
+	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, _ *meta.RestoreJob) (*meta.RestoreJob, error) {
+		o.Segments = nil
+		return nil, nil
+	})
+	if err == nil {
+		t.Errorf("StartRestore changing segments: got nil error")
+	}
+}
+
+func testRestoreClaim(t *testing.T, s meta.Store) {
+	for _, k := range []string{"a", "b", "c", "d"} {
+		putArchived(t, s, k)
+	}
+	startJob(t, s, "a", "bulk-early", "Bulk", 2, stamp)
+	startJob(t, s, "b", "std-late", "Standard", 1, stamp.Add(time.Minute))
+	startJob(t, s, "c", "std-early", "Standard", 1, stamp.Add(-time.Minute))
+	startJob(t, s, "d", "not-due", "Expedited", 0, stamp.Add(time.Hour))
+	now := stamp.Add(2 * time.Minute)
+	jobs, err := s.ClaimRestores(t.Context(), now, "w1", time.Minute, 2)
+	must(t, "ClaimRestores", err)
+	if got, want := jobIDs(jobs), []string{"std-early", "std-late"}; !slices.Equal(got, want) {
+		t.Errorf("claim order: got %v, want %v (priority, then due)", got, want)
+	}
+	for _, j := range jobs {
+		if j.LeaseOwner != "w1" || !j.LeaseUntil.Equal(now.Add(time.Minute)) {
+			t.Errorf("lease of %s: got %s until %v", j.ID, j.LeaseOwner, j.LeaseUntil)
+		}
+	}
+	jobs, _ = s.ClaimRestores(t.Context(), now, "w2", time.Minute, 10)
+	if got := jobIDs(jobs); !slices.Equal(got, []string{"bulk-early"}) {
+		t.Errorf("second claim: got %v, want [bulk-early] (leased and undue jobs skipped)", got)
+	}
+	// Leases run out.
+	jobs, _ = s.ClaimRestores(t.Context(), now.Add(2*time.Minute), "w3", time.Minute, 10)
+	if got := jobIDs(jobs); len(got) != 3 {
+		t.Errorf("claim after leases expired: got %v, want the 3 due jobs", got)
+	}
+}
+
+func testRestoreComplete(t *testing.T, s meta.Store) {
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Standard", 1, stamp)
+	_, err := s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
+	must(t, "ClaimRestores", err)
+	copy := []meta.Segment{{BlobID: "copy-a", Size: 100}}
+	expiry := stamp.Add(48 * time.Hour)
+	_, err = s.CompleteRestore(t.Context(), "j1", "w2", copy, stamp, expiry)
+	wantErr(t, "CompleteRestore by another owner", err, meta.ErrLeaseLost)
+	freed, err := s.CompleteRestore(t.Context(), "j1", "w1", copy, stamp, expiry)
+	must(t, "CompleteRestore", err)
+	if len(freed) != 0 {
+		t.Errorf("freed: got %v, want none", freed)
+	}
+	o, _ := s.GetObject(t.Context(), bucket, "a")
+	if o.Restore == nil || o.Restore.Ongoing || !o.Restore.Expiry.Equal(expiry) || len(o.Restore.Copy) != 1 {
+		t.Errorf("restore state: got %+v", o.Restore)
+	}
+	if ref, _ := s.BlobReferenced(t.Context(), "copy-a"); !ref {
+		t.Errorf("restored copy not referenced")
+	}
+	_, err = s.CompleteRestore(t.Context(), "j1", "w1", copy, stamp, expiry)
+	wantErr(t, "CompleteRestore twice", err, meta.ErrLeaseLost)
+	jobs, _ := s.ListRestores(t.Context(), meta.RestoreDone, 10)
+	if len(jobs) != 1 || !jobs[0].Expiry.Equal(expiry) {
+		t.Errorf("done jobs: got %+v", jobs)
+	}
+	// Deleting the object frees the copy too.
+	_, freed, err = s.DeleteObject(t.Context(), bucket, "a")
+	must(t, "DeleteObject", err)
+	if !slices.Contains(freed, "copy-a") {
+		t.Errorf("DeleteObject freed %v, want the restored copy too", freed)
+	}
+}
+
+func testRestoreCancelled(t *testing.T, s meta.Store) {
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Standard", 1, stamp)
+	// The key gets another object before the job runs.
+	o := newObject(bucket, "a", "other")
+	o.StorageClass = "GLACIER"
+	_, err := s.PutObject(t.Context(), o, nil)
+	must(t, "PutObject", err)
+	_, err = s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
+	must(t, "ClaimRestores", err)
+	freed, err := s.CompleteRestore(t.Context(), "j1", "w1", []meta.Segment{{BlobID: "copy", Size: 100}}, stamp, stamp.Add(time.Hour))
+	must(t, "CompleteRestore", err)
+	if !slices.Equal(freed, []string{"copy"}) {
+		t.Errorf("freed: got %v, want [copy]", freed)
+	}
+	if jobs, _ := s.ListRestores(t.Context(), meta.RestoreCancelled, 10); len(jobs) != 1 {
+		t.Errorf("cancelled jobs: got %d, want 1", len(jobs))
+	}
+	got, _ := s.GetObject(t.Context(), bucket, "a")
+	if got.Restore != nil {
+		t.Errorf("the new object got restore state %+v", got.Restore)
+	}
+}
+
+func testRestoreExpire(t *testing.T, s meta.Store) {
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Standard", 1, stamp)
+	s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
+	expiry := stamp.Add(24 * time.Hour)
+	_, err := s.CompleteRestore(t.Context(), "j1", "w1", []meta.Segment{{BlobID: "copy-a", Size: 100}}, stamp, expiry)
+	must(t, "CompleteRestore", err)
+	freed, expired, err := s.ExpireRestores(t.Context(), expiry.Add(-time.Nanosecond), 10)
+	must(t, "ExpireRestores early", err)
+	if len(freed)+len(expired) != 0 {
+		t.Errorf("expired early: %v %v", freed, expired)
+	}
+	freed, expired, err = s.ExpireRestores(t.Context(), expiry, 10)
+	must(t, "ExpireRestores", err)
+	if !slices.Equal(freed, []string{"copy-a"}) || len(expired) != 1 || expired[0].State != meta.RestoreExpired {
+		t.Errorf("ExpireRestores: freed %v, expired %+v", freed, expired)
+	}
+	o, _ := s.GetObject(t.Context(), bucket, "a")
+	if o.Restore != nil {
+		t.Errorf("restore state after expiry: %+v", o.Restore)
+	}
+	if ref, _ := s.BlobReferenced(t.Context(), "copy-a"); ref {
+		t.Errorf("expired copy still referenced")
+	}
+	// A later request sees no active job.
+	err = s.StartRestore(t.Context(), bucket, "a", func(_ *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+		if active != nil {
+			t.Errorf("active job after expiry: %+v", active)
+		}
+		return nil, nil
+	})
+	must(t, "StartRestore", err)
+}
