@@ -23,6 +23,7 @@ import (
 	blobfs "github.com/firnhq/firn/internal/blob/fs"
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/config"
+	"github.com/firnhq/firn/internal/glacierapi"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/meta/sqlite"
 	"github.com/firnhq/firn/internal/object"
@@ -198,7 +199,21 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 			}
 			return "", sigv4.ErrInvalidAccessKeyID
 		}}
-	h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, Domains: cfg.Domains, Log: log})
+	s3h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, Domains: cfg.Domains, Log: log})
+	glacierVerifier := &sigv4.Verifier{Region: cfg.Region, Service: glacierapi.Service, Now: clk.Now, Lookup: verifier.Lookup}
+	gh, err := glacierapi.New(glacierapi.Config{Verifier: glacierVerifier, Store: svc.RetrievalStore(), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	// One port serves both APIs: Glacier requests are told apart by their
+	// version header or signing scope.
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if glacierapi.IsGlacierRequest(r) {
+			gh.ServeHTTP(w, r)
+			return
+		}
+		s3h.ServeHTTP(w, r)
+	})
 	ln, err := net.Listen("tcp", cfg.Address)
 	if err != nil {
 		return nil, err

@@ -234,6 +234,7 @@ type Store interface {
 	ScanUploads(ctx context.Context, bucket, prefix, afterKey, afterID string, limit int) ([]Upload, error)
 
 	RestoreStore
+	SettingStore
 
 	// BlobReferenced reports whether any object or part references id.
 	BlobReferenced(ctx context.Context, id string) (bool, error)

@@ -44,8 +44,16 @@ type RestoreJob struct {
 
 // RestoreDecision is what a restore request decided inside the write
 // transaction: the object's new restore state and the job to create or
-// update (nil: none).
-type RestoreDecision func(o *Object, active *RestoreJob) (*RestoreJob, error)
+// update (nil: none). jobs reads other jobs in the same transaction, so a
+// decision that depends on them (a retrieval policy) cannot race.
+type RestoreDecision func(o *Object, active *RestoreJob, jobs JobReader) (*RestoreJob, error)
+
+// JobReader reads restore jobs inside a StartRestore transaction.
+type JobReader interface {
+	// JobsSince returns the jobs of tier (every tier when "") requested
+	// at or after from, cancelled ones excluded.
+	JobsSince(tier string, from time.Time) ([]RestoreJob, error)
+}
 
 // RestoreStore keeps restore jobs. It is part of Store.
 type RestoreStore interface {
@@ -70,4 +78,28 @@ type RestoreStore interface {
 	// ListRestores returns up to limit jobs in state (all states when
 	// ""), most recently requested first.
 	ListRestores(ctx context.Context, state string, limit int) ([]RestoreJob, error)
+	// CompletedRestores returns the jobs that completed a restore (done
+	// or since expired) in [from, to).
+	CompletedRestores(ctx context.Context, from, to time.Time) ([]RestoreJob, error)
+}
+
+// SettingStore keeps small named settings (e.g. the data retrieval
+// policy). It is part of Store.
+type SettingStore interface {
+	// GetSetting returns a setting's value, nil when it was never set.
+	GetSetting(ctx context.Context, name string) ([]byte, error)
+	// PutSetting sets a setting's value.
+	PutSetting(ctx context.Context, name string, value []byte) error
+	// AddCounter adds n to the counter (name, day, key), creating it at 0.
+	AddCounter(ctx context.Context, name string, day int64, key string, n int64) error
+	// Counters returns the counters of name for days fromDay to toDay,
+	// both included, ordered by day then key.
+	Counters(ctx context.Context, name string, fromDay, toDay int64) ([]Counter, error)
+}
+
+// Counter is one per-day counter value.
+type Counter struct {
+	Day int64
+	Key string
+	N   int64
 }

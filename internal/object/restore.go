@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/retrieval"
 )
 
 // Restore tiers, as S3 spells them.
@@ -126,9 +127,13 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 	if _, ok := tierRank[tier]; !ok {
 		return 0, &InvalidArgumentError{Name: "Tier", Value: tier, Msg: "Invalid Tier: " + tier}
 	}
+	policy, err := s.RetrievalStore().GetPolicy(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var outcome RestoreOutcome
 	now := s.clock.Now().UTC()
-	err := s.meta.StartRestore(ctx, req.Bucket, req.Key, func(o *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+	err = s.meta.StartRestore(ctx, req.Bucket, req.Key, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
 		switch {
 		case o.StorageClass == IntelligentTiering:
 			return nil, ErrActiveTier
@@ -151,6 +156,13 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 			if due := now.Add(s.latency(o.StorageClass, tier)); due.Before(j.Due) {
 				j.Due = due
 			}
+			if tier == TierStandard {
+				probe := j
+				probe.Requested = now
+				if err := s.admit(policy, now, &probe, jobs); err != nil {
+					return nil, err
+				}
+			}
 			if o.Restore != nil {
 				o.Restore.Tier = tier
 			}
@@ -171,6 +183,9 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 			ObjectETag: o.ETag, ObjectModified: o.LastModified, StorageClass: o.StorageClass,
 			Tier: tier, Priority: tierRank[tier], Days: req.Days, Bytes: o.Size,
 			Requested: now, Due: now.Add(s.latency(o.StorageClass, tier)), State: meta.RestorePending,
+		}
+		if err := s.admit(policy, now, j, jobs); err != nil {
+			return nil, err
 		}
 		restore := &meta.Restore{Ongoing: true, Tier: tier, Days: req.Days, Requested: now}
 		if o.Restore != nil {
@@ -241,6 +256,11 @@ func (s *Service) runRestore(ctx context.Context, owner string, j meta.RestoreJo
 		return err
 	}
 	s.free(ctx, freed)
+	// Meter what was read from the archive, for cost reports. A crash
+	// just here loses one record, never a restore.
+	if err := s.RetrievalStore().AddRetrieved(ctx, retrieval.Day(completed, s.clock.DayLength()), j.Tier, j.Bytes); err != nil {
+		s.log.Warn("meter restore", "err", err)
+	}
 	return nil
 }
 

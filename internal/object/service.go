@@ -92,8 +92,11 @@ type Config struct {
 	ClassTiers map[string]string
 	// Restore configures restore jobs; zero values take the defaults.
 	Restore RestoreConfig
-	Clock   clock.Clock
-	Log     *slog.Logger // nil: discard
+	// FreeTierBytes is the monthly allowance of the FreeTier retrieval
+	// policy; 0 means retrieval.DefaultFreeTierMonthlyBytes.
+	FreeTierBytes int64
+	Clock         clock.Clock
+	Log           *slog.Logger // nil: discard
 	// Region is the server's region: the only LocationConstraint a bucket
 	// may name.
 	Region string
@@ -106,16 +109,17 @@ type Config struct {
 
 // Service implements the S3 object model. It is safe for concurrent use.
 type Service struct {
-	meta        meta.Store
-	blobs       blob.Store
-	archive     blob.Store
-	classTiers  map[string]string
-	restoreCfg  RestoreConfig
-	clock       clock.Clock
-	log         *slog.Logger
-	region      string
-	inlineMax   int64
-	minPartSize int64
+	meta          meta.Store
+	blobs         blob.Store
+	archive       blob.Store
+	classTiers    map[string]string
+	restoreCfg    RestoreConfig
+	freeTierBytes int64
+	clock         clock.Clock
+	log           *slog.Logger
+	region        string
+	inlineMax     int64
+	minPartSize   int64
 
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced
@@ -128,7 +132,7 @@ func New(c Config) *Service {
 	s := &Service{meta: c.Meta, blobs: c.Blobs, archive: c.Archive, clock: c.Clock, log: c.Log, region: c.Region,
 		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
 		pins: map[string]int{}, deferred: map[string]bool{},
-		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults()}
+		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes}
 	for class, tier := range c.ClassTiers {
 		s.classTiers[class] = tier
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/firnhq/firn/internal/checksum"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/object"
+	"github.com/firnhq/firn/internal/retrieval"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
 )
 
@@ -83,7 +84,11 @@ var (
 	errRestoreNotAllowed         = &APIError{"InvalidObjectState", "Restore is not allowed for the object's current storage class", 403, nil}
 	errObjectInActiveTier        = &APIError{"ObjectAlreadyInActiveTierError", "This action is not allowed against this storage tier.", 403, nil}
 	errRestoreAlreadyInProgress  = &APIError{"RestoreAlreadyInProgress", "Object restore is already in progress", 409, nil}
-	errSlowDown                  = &APIError{"SlowDown", "Please reduce your request rate.", 503, nil}
+	// errPolicyEnforced: a Standard restore the data retrieval policy
+	// refuses. S3 has no such error; firn answers as Glacier does (400,
+	// never retried by SDKs), see docs/configuration.md.
+	errPolicyEnforced = &APIError{"PolicyEnforcedException", "RestoreObject request denied by current data retrieval policy.", 400, nil}
+	errSlowDown       = &APIError{"SlowDown", "Please reduce your request rate.", 503, nil}
 )
 
 // toAPIError maps a domain error to the S3 error for it, in one place.
@@ -105,6 +110,14 @@ func toAPIError(err error) (*APIError, bool) {
 			e.Extra = append(e.Extra, [2]string{"AccessTier", ae.AccessTier})
 		}
 		return e, true
+	}
+	var pe *retrieval.EnforcedError
+	if errors.As(err, &pe) {
+		msg := "RestoreObject request denied by current data retrieval policy."
+		if pe.Detail != "" {
+			msg += " " + pe.Detail
+		}
+		return errPolicyEnforced.with(msg), true
 	}
 	var ia *object.InvalidArgumentError
 	if errors.As(err, &ia) {

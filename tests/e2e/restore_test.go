@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -48,4 +49,50 @@ func TestAWSCLIRestore(t *testing.T) {
 	}
 	a.api(nil, "get-object", "--bucket", bucket, "--key", "cold.bin", got)
 	sameFile(t, src, got)
+}
+
+// TestAWSCLIRetrievalPolicy is scenario D: the operator sets a data
+// retrieval policy with `aws glacier`, and a Standard restore that would
+// exceed it is refused at once while Bulk is not.
+func TestAWSCLIRetrievalPolicy(t *testing.T) {
+	cli, err := findAWSCLIv2()
+	need(t, "AWS CLI v2", err)
+	a := newAWSCLI(t, cli)
+	const bucket = "e2e-policy"
+	a.s3("mb", "s3://"+bucket)
+	src := a.client.path("cold.bin")
+	writeFile(t, src, 9, 64<<10)
+	a.api(nil, "put-object", "--bucket", bucket, "--key", "cold.bin", "--body", src, "--storage-class", "GLACIER")
+
+	var got struct {
+		Policy struct {
+			Rules []struct {
+				Strategy     string
+				BytesPerHour int64
+			}
+		}
+	}
+	a.run("glacier", "get-data-retrieval-policy", "--account-id", "-", "--output", "json")
+	a.run("glacier", "set-data-retrieval-policy", "--account-id", "-",
+		"--policy", `{"Rules":[{"Strategy":"BytesPerHour","BytesPerHour":1024}]}`)
+	defer a.run("glacier", "set-data-retrieval-policy", "--account-id", "-", "--policy", `{"Rules":[{"Strategy":"None"}]}`)
+	out := a.run("glacier", "get-data-retrieval-policy", "--account-id", "-", "--output", "json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Policy.Rules) != 1 ||
+		got.Policy.Rules[0].Strategy != "BytesPerHour" || got.Policy.Rules[0].BytesPerHour != 1024 {
+		t.Fatalf("get-data-retrieval-policy: %q (%v)", out, err)
+	}
+
+	restore := func(tier string) (string, error) {
+		_, stderr, err := a.client.exec(a.argv[0], append(append([]string{}, a.argv[1:]...), "s3api", "restore-object",
+			"--bucket", bucket, "--key", "cold.bin", "--endpoint-url", srv.Endpoint,
+			"--restore-request", `{"Days":1,"GlacierJobParameters":{"Tier":"`+tier+`"}}`)...)
+		return stderr, err
+	}
+	// 64 KiB over a 4-hour Standard window is 16 KiB/h: over the quota.
+	if stderr, err := restore("Standard"); err == nil || !strings.Contains(stderr, "PolicyEnforcedException") {
+		t.Errorf("Standard restore over the policy: err %v, stderr %q; want PolicyEnforcedException", err, stderr)
+	}
+	if stderr, err := restore("Bulk"); err != nil {
+		t.Errorf("Bulk restore under BytesPerHour: %v %s", err, stderr)
+	}
 }

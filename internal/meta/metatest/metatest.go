@@ -86,6 +86,9 @@ var tests = []struct {
 	{"Restore/Complete", testRestoreComplete},
 	{"Restore/Cancelled", testRestoreCancelled},
 	{"Restore/Expire", testRestoreExpire},
+	{"Restore/JobsSince", testRestoreJobsSince},
+	{"Settings", testSettings},
+	{"Counters", testCounters},
 
 	{"Concurrent/DistinctKeys", testConcurrentDistinctKeys},
 	{"Concurrent/SameKey", testConcurrentSameKey},

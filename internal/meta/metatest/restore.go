@@ -32,7 +32,7 @@ func createBucketOnce(t *testing.T, s meta.Store) {
 // startJob starts a restore of key with tier and due.
 func startJob(t *testing.T, s meta.Store, key, id, tier string, prio int, due time.Time) {
 	t.Helper()
-	err := s.StartRestore(t.Context(), bucket, key, func(o *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+	err := s.StartRestore(t.Context(), bucket, key, func(o *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		if active != nil {
 			t.Errorf("StartRestore %s: got active job %s, want none", key, active.ID)
 		}
@@ -62,7 +62,7 @@ func testRestoreStart(t *testing.T, s meta.Store) {
 	}
 	// The active job is shown to the next decision, and a refusal changes
 	// nothing.
-	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		if active == nil || active.ID != "j1" || active.State != meta.RestorePending {
 			t.Errorf("active job: got %+v, want pending j1", active)
 		}
@@ -75,12 +75,12 @@ func testRestoreStart(t *testing.T, s meta.Store) {
 		t.Errorf("refused decision changed the object: %+v", o.Restore)
 	}
 	// Errors of a missing object.
-	err = s.StartRestore(t.Context(), bucket, "missing", func(*meta.Object, *meta.RestoreJob) (*meta.RestoreJob, error) { return nil, nil })
+	err = s.StartRestore(t.Context(), bucket, "missing", func(*meta.Object, *meta.RestoreJob, meta.JobReader) (*meta.RestoreJob, error) { return nil, nil })
 	wantErr(t, "StartRestore missing key", err, meta.ErrNoSuchKey)
-	err = s.StartRestore(t.Context(), "nobucket", "a", func(*meta.Object, *meta.RestoreJob) (*meta.RestoreJob, error) { return nil, nil })
+	err = s.StartRestore(t.Context(), "nobucket", "a", func(*meta.Object, *meta.RestoreJob, meta.JobReader) (*meta.RestoreJob, error) { return nil, nil })
 	wantErr(t, "StartRestore missing bucket", err, meta.ErrNoSuchBucket)
 	// A decision may not change the bytes.
-	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, _ *meta.RestoreJob) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, _ *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		o.Segments = nil
 		return nil, nil
 	})
@@ -203,11 +203,70 @@ func testRestoreExpire(t *testing.T, s meta.Store) {
 		t.Errorf("expired copy still referenced")
 	}
 	// A later request sees no active job.
-	err = s.StartRestore(t.Context(), bucket, "a", func(_ *meta.Object, active *meta.RestoreJob) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", func(_ *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		if active != nil {
 			t.Errorf("active job after expiry: %+v", active)
 		}
 		return nil, nil
 	})
 	must(t, "StartRestore", err)
+}
+
+func testRestoreJobsSince(t *testing.T, s meta.Store) {
+	for _, k := range []string{"a", "b", "c"} {
+		putArchived(t, s, k)
+	}
+	startJob(t, s, "a", "old", "Standard", 1, stamp)
+	// startJob stamps Requested; move b's and c's later by hand.
+	for i, k := range []string{"b", "c"} {
+		tier := []string{"Standard", "Bulk"}[i]
+		err := s.StartRestore(t.Context(), bucket, k, func(o *meta.Object, _ *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
+			return &meta.RestoreJob{ID: "new-" + k, Bucket: bucket, Key: k, ObjectETag: o.ETag, ObjectModified: o.LastModified,
+				Tier: tier, Requested: stamp.Add(time.Hour), Due: stamp.Add(time.Hour), State: meta.RestorePending}, nil
+		})
+		must(t, "StartRestore "+k, err)
+	}
+	err := s.StartRestore(t.Context(), bucket, "a", func(_ *meta.Object, _ *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+		got, err := jobs.JobsSince("Standard", stamp.Add(time.Minute))
+		if err != nil {
+			return nil, err
+		}
+		if ids := jobIDs(got); !slices.Equal(ids, []string{"new-b"}) {
+			t.Errorf("JobsSince(Standard): got %v, want [new-b]", ids)
+		}
+		all, err := jobs.JobsSince("", stamp)
+		if err != nil {
+			return nil, err
+		}
+		if len(all) != 3 {
+			t.Errorf("JobsSince(all): got %d jobs, want 3", len(all))
+		}
+		return nil, nil
+	})
+	must(t, "StartRestore a", err)
+}
+
+func testSettings(t *testing.T, s meta.Store) {
+	v, err := s.GetSetting(t.Context(), "policy")
+	if err != nil || v != nil {
+		t.Errorf("unset setting: got %q, %v; want nil, nil", v, err)
+	}
+	must(t, "PutSetting", s.PutSetting(t.Context(), "policy", []byte("one")))
+	must(t, "PutSetting", s.PutSetting(t.Context(), "policy", []byte("two")))
+	if v, err := s.GetSetting(t.Context(), "policy"); err != nil || string(v) != "two" {
+		t.Errorf("setting: got %q, %v; want two", v, err)
+	}
+}
+
+func testCounters(t *testing.T, s meta.Store) {
+	for _, c := range []meta.Counter{{Day: 3, Key: "Standard", N: 10}, {Day: 3, Key: "Standard", N: 5}, {Day: 3, Key: "Bulk", N: 1}, {Day: 4, Key: "Standard", N: 7}, {Day: 9, Key: "Standard", N: 1}} {
+		must(t, "AddCounter", s.AddCounter(t.Context(), "retrieved", c.Day, c.Key, c.N))
+	}
+	must(t, "AddCounter other", s.AddCounter(t.Context(), "other", 3, "Standard", 100))
+	got, err := s.Counters(t.Context(), "retrieved", 3, 4)
+	must(t, "Counters", err)
+	want := []meta.Counter{{Day: 3, Key: "Bulk", N: 1}, {Day: 3, Key: "Standard", N: 15}, {Day: 4, Key: "Standard", N: 7}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Counters: got %v, want %v", got, want)
+	}
 }

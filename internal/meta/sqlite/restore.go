@@ -82,7 +82,7 @@ func (s *Store) StartRestore(ctx context.Context, bucket, key string, decide met
 			active = &jobs[0]
 		}
 		before := o.BlobIDs()
-		job, err := decide(o, active)
+		job, err := decide(o, active, txJobs{ctx, tx})
 		if err != nil {
 			return err
 		}
@@ -229,4 +229,69 @@ func (s *Store) ListRestores(ctx context.Context, state string, limit int) ([]me
 		return queryJobs(ctx, s.r, `SELECT `+jobCols+` FROM restore_jobs ORDER BY requested DESC, id LIMIT ?`, limit)
 	}
 	return queryJobs(ctx, s.r, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? ORDER BY requested DESC, id LIMIT ?`, state, limit)
+}
+
+// txJobs reads jobs inside a write transaction.
+type txJobs struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (r txJobs) JobsSince(tier string, from time.Time) ([]meta.RestoreJob, error) {
+	if tier == "" {
+		return queryJobs(r.ctx, r.tx, `SELECT `+jobCols+` FROM restore_jobs WHERE requested >= ? AND state != ?`, nanos(from), meta.RestoreCancelled)
+	}
+	return queryJobs(r.ctx, r.tx, `SELECT `+jobCols+` FROM restore_jobs WHERE tier = ? AND requested >= ? AND state != ?`,
+		tier, nanos(from), meta.RestoreCancelled)
+}
+
+// CompletedRestores implements meta.Store.
+func (s *Store) CompletedRestores(ctx context.Context, from, to time.Time) ([]meta.RestoreJob, error) {
+	return queryJobs(ctx, s.r, `SELECT `+jobCols+` FROM restore_jobs WHERE state IN (?, ?) AND completed >= ? AND completed < ? ORDER BY completed`,
+		meta.RestoreDone, meta.RestoreExpired, nanos(from), nanos(to))
+}
+
+// GetSetting implements meta.Store.
+func (s *Store) GetSetting(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// PutSetting implements meta.Store.
+func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error {
+	return s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+		return err
+	})
+}
+
+// AddCounter implements meta.Store.
+func (s *Store) AddCounter(ctx context.Context, name string, day int64, key string, n int64) error {
+	return s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO counters (name, day, key, n) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name, day, key) DO UPDATE SET n = n + excluded.n`, name, day, key, n)
+		return err
+	})
+}
+
+// Counters implements meta.Store.
+func (s *Store) Counters(ctx context.Context, name string, fromDay, toDay int64) ([]meta.Counter, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT day, key, n FROM counters WHERE name = ? AND day >= ? AND day <= ? ORDER BY day, key`, name, fromDay, toDay)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []meta.Counter
+	for rows.Next() {
+		var c meta.Counter
+		if err := rows.Scan(&c.Day, &c.Key, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

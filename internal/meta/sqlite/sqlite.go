@@ -286,6 +286,18 @@ CREATE TABLE IF NOT EXISTS restore_jobs (
 CREATE INDEX IF NOT EXISTS restore_jobs_due ON restore_jobs (state, priority, due);
 CREATE INDEX IF NOT EXISTS restore_jobs_expiry ON restore_jobs (state, expiry);
 CREATE INDEX IF NOT EXISTS restore_jobs_object ON restore_jobs (bucket, key, state);
+CREATE INDEX IF NOT EXISTS restore_jobs_requested ON restore_jobs (tier, requested);
+CREATE TABLE IF NOT EXISTS counters (
+	name TEXT NOT NULL,
+	day  INTEGER NOT NULL,
+	key  TEXT NOT NULL,
+	n    INTEGER NOT NULL,
+	PRIMARY KEY (name, day, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (
+	name  TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS blob_refs (
 	blob_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
