@@ -291,3 +291,18 @@ func lockDataDir(dir string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// OpenAdmin opens the object service over an existing data directory for
+// the admin commands, beside a server that may be running on it (SQLite
+// allows it). The caller closes the returned store.
+func OpenAdmin(dataDir string) (*object.Service, io.Closer, error) {
+	path := filepath.Join(dataDir, "meta", "firn.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
+	}
+	ms, err := sqlite.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return object.New(object.Config{Meta: ms, Log: slog.New(slog.DiscardHandler)}), ms, nil
+}

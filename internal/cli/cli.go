@@ -30,6 +30,7 @@ const usage = `firn — a self-hosted, S3-compatible archival storage server
 
 Usage:
   firn server [flags]     run the S3 server (firn server -h for flags)
+  firn admin ...          inspect restore jobs, set the retrieval policy
   firn version            print the version
 
 Settings come from flags, FIRN_* environment variables and a config file
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "firn", Version)
 		return ExitOK

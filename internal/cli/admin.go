@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/firnhq/firn/internal/app"
+	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/retrieval"
+)
+
+const adminUsage = `Usage:
+  firn admin restore list [--data DIR] [--state pending|done|expired|cancelled] [--limit N] [--json]
+  firn admin retrieval-policy [--data DIR] [--json]                      show the policy
+  firn admin retrieval-policy [--data DIR] --set None|FreeTier|BytesPerHour [--bytes-per-hour N]
+`
+
+// runAdmin runs `firn admin ...` against a data directory (the server may
+// be running on it).
+func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) < 1 {
+		fmt.Fprint(stderr, adminUsage)
+		return ExitUsage
+	}
+	switch {
+	case args[0] == "restore" && len(args) > 1 && args[1] == "list":
+		return adminRestoreList(ctx, args[2:], stdout, stderr)
+	case args[0] == "retrieval-policy":
+		return adminPolicy(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "firn admin: unknown command %q\n\n%s", args[0], adminUsage)
+	return ExitUsage
+}
+
+func dataFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("FIRN_DATA")
+	if def == "" {
+		def = "./firn-data"
+	}
+	return fs.String("data", def, "data directory")
+}
+
+func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("firn admin restore list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := dataFlag(fs)
+	state := fs.String("state", "", "only jobs in this state")
+	limit := fs.Int("limit", 100, "at most this many jobs, newest first")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	svc, closer, err := app.OpenAdmin(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return ExitFailure
+	}
+	defer closer.Close()
+	jobs, err := svc.ListRestores(ctx, *state, *limit)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return ExitFailure
+	}
+	if *asJSON {
+		type row struct {
+			ID, Bucket, Key, StorageClass, Tier, State string
+			Days                                       int
+			Bytes                                      int64
+			Requested, Due                             time.Time
+			Completed, Expiry                          *time.Time `json:",omitempty"`
+		}
+		out := []row{}
+		for _, j := range jobs {
+			r := row{j.ID, j.Bucket, j.Key, j.StorageClass, j.Tier, j.State, j.Days, j.Bytes, j.Requested, j.Due, nil, nil}
+			if !j.Completed.IsZero() {
+				r.Completed = &j.Completed
+			}
+			if !j.Expiry.IsZero() {
+				r.Expiry = &j.Expiry
+			}
+			out = append(out, r)
+		}
+		return printJSON(stdout, stderr, out)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tTIER\tCLASS\tBYTES\tREQUESTED\tDUE / EXPIRY\tOBJECT")
+	for _, j := range jobs {
+		when := j.Due.Format(time.RFC3339)
+		if j.State == meta.RestoreDone || j.State == meta.RestoreExpired {
+			when = j.Expiry.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\ts3://%s/%s\n", j.State, j.Tier, j.StorageClass, j.Bytes,
+			j.Requested.Format(time.RFC3339), when, j.Bucket, j.Key)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func adminPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("firn admin retrieval-policy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := dataFlag(fs)
+	set := fs.String("set", "", "set the strategy: None, FreeTier or BytesPerHour")
+	bph := fs.Int64("bytes-per-hour", 0, "quota for BytesPerHour")
+	asJSON := fs.Bool("json", false, "print the policy as the Glacier API's JSON")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	svc, closer, err := app.OpenAdmin(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return ExitFailure
+	}
+	defer closer.Close()
+	store := svc.RetrievalStore()
+	if *set != "" {
+		st, ok := retrieval.ParseStrategy(*set)
+		if !ok {
+			fmt.Fprintf(stderr, "firn admin: unknown strategy %q (None, FreeTier or BytesPerHour)\n", *set)
+			return ExitUsage
+		}
+		p := retrieval.Policy{Strategy: st, BytesPerHour: *bph}
+		if err := p.Validate(); err != nil {
+			fmt.Fprintln(stderr, "firn admin:", err)
+			return ExitUsage
+		}
+		if err := store.PutPolicy(ctx, p); err != nil {
+			fmt.Fprintln(stderr, "firn admin:", err)
+			return ExitFailure
+		}
+	}
+	p, err := store.GetPolicy(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return ExitFailure
+	}
+	if *asJSON {
+		b, _ := p.MarshalJSON()
+		fmt.Fprintln(stdout, string(b))
+		return ExitOK
+	}
+	fmt.Fprintln(stdout, p.String())
+	return ExitOK
+}
+
+func printJSON(stdout, stderr io.Writer, v any) int {
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintln(stderr, "firn:", err)
+		return ExitFailure
+	}
+	return ExitOK
+}
