@@ -225,7 +225,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	worker := &restore.Worker{Service: svc, Owner: "firn-" + randomString(8, "abcdefghijklmnopqrstuvwxyz0123456789"),
-		Every: cfg.RestoreEvery, Log: log}
+		Every: cfg.RestoreEvery, Lease: cfg.RestoreLease, Log: log}
 	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()

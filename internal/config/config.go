@@ -35,8 +35,11 @@ type Server struct {
 	// in model time (see object.ParseRestoreLatency).
 	RestoreLatency string
 	RestoreEvery   time.Duration // how often the restore worker polls
-	LogLevel       string        // debug, info, warn, error
-	LogFormat      string        // text or json
+	// RestoreLease is how long a worker holds a claimed restore job; a
+	// crashed worker's jobs are taken over once it runs out.
+	RestoreLease time.Duration
+	LogLevel     string // debug, info, warn, error
+	LogFormat    string // text or json
 	// AccessKey and SecretKey are the root credentials; they come only
 	// from FIRN_ACCESS_KEY / FIRN_SECRET_KEY (never a flag, which would
 	// show in ps) or from the data directory.
@@ -48,7 +51,7 @@ func Defaults() Server {
 	return Server{
 		Address: "127.0.0.1:9000", Data: "./firn-data", Region: "us-east-1", DayLength: 24 * time.Hour,
 		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
-		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond,
+		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond, RestoreLease: time.Minute,
 	}
 }
 
@@ -70,6 +73,7 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&c.ArchiveDir, "archive-dir", c.ArchiveDir, "directory of the archive tier (default DATA/archive)")
 	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=12h" ("0s": as fast as the media allows)`)
 	fs.DurationVar(&c.RestoreEvery, "restore-every", c.RestoreEvery, "poll interval of the restore worker")
+	fs.DurationVar(&c.RestoreLease, "restore-lease", c.RestoreLease, "how long a worker holds a restore job before another may take it over")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	if err := fs.Parse(args); err != nil {

@@ -256,6 +256,7 @@ func (s *Service) runRestore(ctx context.Context, owner string, j meta.RestoreJo
 		return err
 	}
 	s.free(ctx, freed)
+	s.log.Debug("restore job done", "job", j.ID, "bucket", j.Bucket, "key", j.Key, "tier", j.Tier)
 	// Meter what was read from the archive, for cost reports. A crash
 	// just here loses one record, never a restore.
 	if err := s.RetrievalStore().AddRetrieved(ctx, retrieval.Day(completed, s.clock.DayLength()), j.Tier, j.Bytes); err != nil {

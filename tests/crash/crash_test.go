@@ -114,7 +114,7 @@ func freeAddr(t *testing.T) string {
 
 // startServer runs firn on data and waits until it accepts connections
 // (the start-up collection runs before it listens).
-func startServer(t *testing.T, data, logPath string) *server {
+func startServer(t *testing.T, data, logPath string, extra ...string) *server {
 	t.Helper()
 	lf, err := os.Create(logPath)
 	if err != nil {
@@ -122,7 +122,7 @@ func startServer(t *testing.T, data, logPath string) *server {
 	}
 	defer lf.Close()
 	s := &server{addr: freeAddr(t), log: logPath, exited: make(chan struct{})}
-	s.cmd = exec.Command(firnBin, "server", "--data", data, "--address", s.addr, "--log-level", "info")
+	s.cmd = exec.Command(firnBin, append([]string{"server", "--data", data, "--address", s.addr, "--log-level", "info"}, extra...)...)
 	s.cmd.Env = append(os.Environ(), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)
 	s.cmd.Stdout, s.cmd.Stderr = lf, lf
 	if err := s.cmd.Start(); err != nil {
