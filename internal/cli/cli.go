@@ -30,6 +30,7 @@ const usage = `firn — a self-hosted, S3-compatible archival storage server
 
 Usage:
   firn server [flags]     run the S3 server (firn server -h for flags)
+  firn pack ls|extract    read archive packs without the server (firn pack -h)
   firn admin ...          inspect restore jobs, set the retrieval policy
   firn version            print the version
 
@@ -51,6 +52,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runServer(ctx, args[1:], stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], stdout, stderr)
+	case "pack":
+		return runPack(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "firn", Version)
 		return ExitOK
