@@ -21,6 +21,7 @@ import (
 	"time"
 
 	blobfs "github.com/firnhq/firn/internal/blob/fs"
+	"github.com/firnhq/firn/internal/blob/pack"
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/config"
 	"github.com/firnhq/firn/internal/glacierapi"
@@ -42,9 +43,10 @@ type Server struct {
 	ln    net.Listener
 	clock clock.Clock
 
-	wg   sync.WaitGroup // background loops
-	stop context.CancelFunc
-	lock *os.File // holds the data directory's lock while running
+	wg      sync.WaitGroup // background loops
+	stop    context.CancelFunc
+	lock    *os.File // holds the data directory's lock while running
+	archive *pack.Store
 }
 
 // credentialsFile holds generated root credentials under the data dir.
@@ -168,14 +170,20 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if err != nil {
 		return nil, err
 	}
-	archiveDir := cfg.ArchiveDir
-	if archiveDir == "" {
-		archiveDir = filepath.Join(cfg.Data, "archive")
+	archiveDirs := cfg.ArchiveDirs
+	if len(archiveDirs) == 0 {
+		archiveDirs = []string{filepath.Join(cfg.Data, "archive")}
 	}
-	archive, err := blobfs.Open(archiveDir)
+	archive, err := pack.Open(pack.Config{StateDir: filepath.Join(cfg.Data, "archive-state"), Dirs: archiveDirs,
+		DataShards: cfg.PackData, ParityShards: cfg.PackParity, PackSize: cfg.PackSize, Clock: clk, Log: log})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("archive: %w", err)
 	}
+	defer func() {
+		if !ok {
+			archive.Close()
+		}
+	}()
 	restoreCfg, err := object.ParseRestoreLatency(cfg.RestoreLatency)
 	if err != nil {
 		return nil, err
@@ -219,17 +227,21 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		return nil, err
 	}
 	ok = true
-	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock,
+	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock, archive: archive,
 		http: &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 			MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	worker := &restore.Worker{Service: svc, Owner: "firn-" + randomString(8, "abcdefghijklmnopqrstuvwxyz0123456789"),
 		Every: cfg.RestoreEvery, Lease: cfg.RestoreLease, Log: log}
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go func() {
 		defer s.wg.Done()
 		worker.Run(bg)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.maintainArchive(bg)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -266,13 +278,57 @@ func (s *Server) collectLoop(ctx context.Context) {
 	}
 }
 
+// maintainArchive seals partly filled packs, scrubs and compacts the
+// archive on their schedules.
+func (s *Server) maintainArchive(ctx context.Context) {
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	now := time.Now()
+	lastSeal, lastScrub, lastCompact := now, now, now
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		if s.cfg.SealEvery > 0 && now.Sub(lastSeal) >= s.cfg.SealEvery {
+			lastSeal = now
+			if err := s.archive.Flush(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("seal archive pack", "err", err)
+			}
+		}
+		if s.cfg.ScrubEvery > 0 && now.Sub(lastScrub) >= s.cfg.ScrubEvery {
+			lastScrub = now
+			rep, err := s.archive.Scrub(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Warn("scrub archive", "err", err)
+			case len(rep.Unrecoverable) > 0:
+				s.log.Error("scrub found unrecoverable archive damage", "objects", rep.Unrecoverable)
+			default:
+				s.log.Info("scrubbed archive", "packs", rep.Packs, "blocks_repaired", rep.BlocksRepaired, "shards_rebuilt", rep.ShardsRebuilt)
+			}
+		}
+		if s.cfg.CompactEvery > 0 && now.Sub(lastCompact) >= s.cfg.CompactEvery {
+			lastCompact = now
+			// DEEP_ARCHIVE's minimum storage duration: no pack is rewritten
+			// before its objects have been stored that long.
+			minAge := 180 * s.clock.DayLength()
+			if _, err := s.archive.Compact(ctx, pack.CompactOptions{LiveRatio: 0.5, MinAge: minAge}); err != nil && ctx.Err() == nil {
+				s.log.Warn("compact archive", "err", err)
+			}
+		}
+	}
+}
+
 // Shutdown stops accepting requests, waits for those in flight (until
 // ctx ends), stops the background loops and closes the stores.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.stop()
 	s.wg.Wait()
-	err = errors.Join(err, s.meta.Close())
+	err = errors.Join(err, s.archive.Close(), s.meta.Close())
 	s.lock.Close() // releases the lock
 	return err
 }

@@ -41,6 +41,18 @@ type Store interface {
 	Sweep(ctx context.Context, olderThan time.Duration) error
 }
 
+// Label names the object a blob holds, for stores that record it beside
+// the bytes (so an archive can be read without firn's metadata).
+type Label struct {
+	Bucket, Key, VersionID string
+}
+
+// LabeledCreator is implemented by stores that record a Label with each
+// blob; Create is then CreateLabeled with an empty Label.
+type LabeledCreator interface {
+	CreateLabeled(ctx context.Context, label Label) (Writer, error)
+}
+
 // Writer receives the bytes of one new blob.
 type Writer interface {
 	io.Writer

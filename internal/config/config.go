@@ -29,8 +29,15 @@ type Server struct {
 	Domains   []string
 	InlineMax int64         // largest object kept in the metadata store
 	GCEvery   time.Duration // how often orphaned blobs are collected
-	// ArchiveDir holds the archive tier ("" = DATA/archive).
-	ArchiveDir string
+	// ArchiveDirs hold the archive tier's pack shards, ideally one per
+	// disk (empty = DATA/archive).
+	ArchiveDirs  []string
+	PackSize     int64         // size at which an archive pack is sealed
+	PackData     int           // data shards per pack
+	PackParity   int           // parity shards per pack
+	SealEvery    time.Duration // seal a partly filled pack this often
+	ScrubEvery   time.Duration // verify and repair every pack this often (0 off)
+	CompactEvery time.Duration // reclaim space of deleted archived objects this often (0 off)
 	// RestoreLatency overrides restore times: "[CLASS.]Tier=duration,..."
 	// in model time (see object.ParseRestoreLatency).
 	RestoreLatency string
@@ -52,6 +59,7 @@ func Defaults() Server {
 		Address: "127.0.0.1:9000", Data: "./firn-data", Region: "us-east-1", DayLength: 24 * time.Hour,
 		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
 		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond, RestoreLease: time.Minute,
+		PackSize: 256 << 20, PackData: 4, PackParity: 2, SealEvery: time.Hour, ScrubEvery: 7 * 24 * time.Hour, CompactEvery: 24 * time.Hour,
 	}
 }
 
@@ -70,7 +78,14 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&domains, "domains", strings.Join(c.Domains, ","), "base domains for virtual-hosted-style requests, comma-separated")
 	fs.Int64Var(&c.InlineMax, "inline-max", c.InlineMax, "largest object (bytes) kept inside the metadata database")
 	fs.DurationVar(&c.GCEvery, "gc-every", c.GCEvery, "interval of the orphaned-blob collector")
-	fs.StringVar(&c.ArchiveDir, "archive-dir", c.ArchiveDir, "directory of the archive tier (default DATA/archive)")
+	var archiveDirs string
+	fs.StringVar(&archiveDirs, "archive-dirs", "", "directories of the archive tier's pack shards, comma-separated, ideally one per disk (default DATA/archive)")
+	fs.Int64Var(&c.PackSize, "pack-size", c.PackSize, "size in bytes at which an archive pack is sealed")
+	fs.IntVar(&c.PackData, "pack-data-shards", c.PackData, "data shards per archive pack")
+	fs.IntVar(&c.PackParity, "pack-parity-shards", c.PackParity, "parity shards per archive pack (shards that may be lost)")
+	fs.DurationVar(&c.SealEvery, "seal-every", c.SealEvery, "seal a partly filled archive pack this often")
+	fs.DurationVar(&c.ScrubEvery, "scrub-every", c.ScrubEvery, "verify and repair every archive pack this often (0: never)")
+	fs.DurationVar(&c.CompactEvery, "compact-every", c.CompactEvery, "reclaim the space of deleted archived objects this often (0: never)")
 	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=12h" ("0s": as fast as the media allows)`)
 	fs.DurationVar(&c.RestoreEvery, "restore-every", c.RestoreEvery, "poll interval of the restore worker")
 	fs.DurationVar(&c.RestoreLease, "restore-lease", c.RestoreLease, "how long a worker holds a restore job before another may take it over")
@@ -119,6 +134,11 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	})
 	if len(errs) > 0 {
 		return c, fs, fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	for _, d := range strings.Split(archiveDirs, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.ArchiveDirs = append(c.ArchiveDirs, d)
+		}
 	}
 	c.Domains = nil
 	for _, d := range strings.Split(domains, ",") {

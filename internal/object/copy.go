@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/checksum"
 	"github.com/firnhq/firn/internal/meta"
 )
@@ -125,7 +126,7 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(class), rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: "null"}, rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func (s *Service) rewrite(ctx context.Context, src *meta.Object, class string, a
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(class), rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{Algorithm: alg})
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: src.Bucket, Key: src.Key, VersionID: src.VersionID}, rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{Algorithm: alg})
 	if err != nil {
 		return nil, err
 	}

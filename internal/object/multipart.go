@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/checksum"
 	"github.com/firnhq/firn/internal/meta"
 )
@@ -98,6 +99,7 @@ type UploadPartInput struct {
 }
 
 // UploadPart stores a part, replacing an earlier one with its number.
+// Parts carry no label in the archive: a part is not the object.
 func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (meta.Part, error) {
 	if err := CheckPartNumber(in.PartNumber); err != nil {
 		return meta.Part{}, err
@@ -114,7 +116,7 @@ func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (meta.Part
 		}
 		integ.Algorithm = checksum.Algorithm(u.Template.Checksum.Algorithm)
 	}
-	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), in.Body, in.Size, MaxPutSize, -1, integ)
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), blob.Label{}, in.Body, in.Size, MaxPutSize, -1, integ)
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -191,7 +193,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Pa
 		return meta.Part{}, src, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), blob.Label{}, rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
 	if err != nil {
 		return meta.Part{}, src, err
 	}

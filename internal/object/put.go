@@ -9,6 +9,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/checksum"
 	"github.com/firnhq/firn/internal/meta"
 )
@@ -68,7 +69,7 @@ type data struct {
 // declared size and digests before the blob is committed. On error nothing
 // is left behind. The caller must untrack a returned blob once its
 // metadata committed (or free it if that failed).
-func (s *Service) receive(ctx context.Context, tier string, body io.Reader, size, limit, inlineMax int64, in Integrity) (*data, error) {
+func (s *Service) receive(ctx context.Context, tier string, label blob.Label, body io.Reader, size, limit, inlineMax int64, in Integrity) (*data, error) {
 	if tier != "" {
 		inlineMax = -1 // only the hot tier keeps bytes in metadata
 	}
@@ -101,7 +102,7 @@ func (s *Service) receive(ctx context.Context, tier string, body io.Reader, size
 			return d, nil
 		}
 	}
-	w, err := s.storeOf(tier).Create(ctx)
+	w, err := s.create(ctx, tier, label)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +142,16 @@ func (s *Service) receive(ctx context.Context, tier string, body io.Reader, size
 		return nil, err
 	}
 	return d, nil
+}
+
+// create starts a blob on tier, recording label where the store keeps
+// one (the archive packs, so an archive reads back without firn).
+func (s *Service) create(ctx context.Context, tier string, label blob.Label) (blob.Writer, error) {
+	st := s.storeOf(tier)
+	if lc, ok := st.(blob.LabeledCreator); ok {
+		return lc.CreateLabeled(ctx, label)
+	}
+	return st.Create(ctx)
 }
 
 func algs(a checksum.Algorithm) []checksum.Algorithm {
@@ -264,7 +275,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.Object, err
 	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
 		return nil, err
 	}
-	d, err := s.receive(ctx, s.tierOf(class), in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: "null"}, in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/retrieval"
 )
@@ -234,7 +235,7 @@ func (s *Service) runRestore(ctx context.Context, owner string, j meta.RestoreJo
 		if err != nil {
 			return err
 		}
-		d, err := s.receive(ctx, "", rc, o.Size, MaxObjectSize, -1, Integrity{})
+		d, err := s.receive(ctx, "", blob.Label{}, rc, o.Size, MaxObjectSize, -1, Integrity{})
 		rc.Close()
 		if err != nil {
 			return err

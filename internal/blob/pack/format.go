@@ -1,6 +1,8 @@
 package pack
 
 import (
+	"github.com/firnhq/firn/internal/blob"
+
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -73,9 +75,7 @@ func (c Compression) String() string {
 
 // Label names an object in the terms of the S3 layer above, so that an
 // archive can be read without firn's metadata. It is optional.
-type Label struct {
-	Bucket, Key, VersionID string
-}
+type Label = blob.Label
 
 // Entry describes one object in a pack: the header of its frame, and its
 // row in a pack's trailing index.
@@ -107,7 +107,7 @@ func (e *Entry) DataOffset() int64 { return e.Offset + e.headerLen() }
 // frameLen is the length of e's whole frame.
 func (e *Entry) frameLen() int64 { return e.headerLen() + e.StoredSize }
 
-func (l Label) valid() error {
+func validLabel(l Label) error {
 	for _, f := range []string{l.Bucket, l.Key, l.VersionID} {
 		if len(f) > maxLabelField {
 			return fmt.Errorf("label field of %d bytes: the limit is %d", len(f), maxLabelField)

@@ -11,7 +11,7 @@ import (
 )
 
 func TestEntryRoundTrip(t *testing.T) {
-	e := Entry{ID: "0123456789abcdef0123456789abcdef", Label: Label{"b", "a/key", "v1"}, Compression: Zstd, Flags: flagMoved,
+	e := Entry{ID: "0123456789abcdef0123456789abcdef", Label: Label{Bucket: "b", Key: "a/key", VersionID: "v1"}, Compression: Zstd, Flags: flagMoved,
 		Size: 1000, StoredSize: 300, Committed: time.Unix(0, 1234567890123), StoredCRC: 0xdeadbeef, Offset: 32}
 	e.SHA256[0] = 7
 	h := appendFrameHeader(nil, &e)

@@ -256,7 +256,7 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 // CreateLabeled starts a new blob that carries label in its pack, so
 // that the archive names it without firn's metadata.
 func (s *Store) CreateLabeled(ctx context.Context, label Label) (blob.Writer, error) {
-	if err := label.valid(); err != nil {
+	if err := validLabel(label); err != nil {
 		return nil, fmt.Errorf("create blob: %w", err)
 	}
 	return &writer{s: s, id: newID(), label: label, h: sha256.New()}, nil
