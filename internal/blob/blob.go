@@ -14,10 +14,37 @@ package blob
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"time"
 )
+
+// NewID returns a fresh blob id: 32 lower-case hex digits (128 random
+// bits). Stores use it so that ids never derive from user input.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// ValidID reports whether id has the shape NewID makes, so that no id
+// from outside can name another path or key.
+func ValidID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // ErrNotFound is returned by Open for an id that is not a committed blob.
 var ErrNotFound = errors.New("blob: not found")

@@ -12,8 +12,6 @@ package fs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -46,34 +44,12 @@ func Open(root string) (*Store, error) {
 	return &Store{root: root}, nil
 }
 
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// validID reports whether id has the shape Create makes, so that no id
-// from outside can name another path.
-func validID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
 
 func (s *Store) path(id string) string { return filepath.Join(s.root, id[:2], id) }
 
 // Create implements blob.Store.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
-	id := newID()
+	id := blob.NewID()
 	tmp := filepath.Join(s.root, "tmp", id)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -156,7 +132,7 @@ func syncDir(dir string) error {
 // Open implements blob.Store. The reader is an *os.File, or an
 // io.LimitedReader over one, so that net/http can send it with sendfile.
 func (s *Store) Open(ctx context.Context, id string, offset, length int64) (io.ReadCloser, error) {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil, fmt.Errorf("blob %q: %w", id, blob.ErrNotFound)
 	}
 	f, err := os.Open(s.path(id))
@@ -197,7 +173,7 @@ func (l *limitedFile) WriteTo(w io.Writer) (int64, error) {
 
 // Delete implements blob.Store.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil
 	}
 	if err := os.Remove(s.path(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -218,7 +194,7 @@ func (s *Store) Walk(ctx context.Context, fn func(id string, committed time.Time
 			return fmt.Errorf("walk blobs: %w", err)
 		}
 		for _, e := range ents {
-			if !validID(e.Name()) {
+			if !blob.ValidID(e.Name()) {
 				continue
 			}
 			info, err := e.Info()

@@ -214,7 +214,7 @@ func TestSweepAge(t *testing.T) {
 func TestLayout(t *testing.T) {
 	s := open(t)
 	id := commit(t, s, []byte("x"))
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		t.Errorf("Create: got id %q, want 32 lower-case hex digits", id)
 	}
 	if _, err := os.Stat(filepath.Join(s.root, id[:2], id)); err != nil {
@@ -260,8 +260,8 @@ func TestValidID(t *testing.T) {
 		{"zz", false},
 	}
 	for _, tc := range tests {
-		if got := validID(tc.id); got != tc.want {
-			t.Errorf("validID(%q): got %v, want %v", tc.id, got, tc.want)
+		if got := blob.ValidID(tc.id); got != tc.want {
+			t.Errorf("blob.ValidID(%q): got %v, want %v", tc.id, got, tc.want)
 		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/firnhq/firn/internal/blob"
 )
 
 // journal is the open pack (or a full one waiting to be sealed): a file
@@ -48,7 +50,7 @@ func (s *Store) journalPath(id string) string { return filepath.Join(s.jdir, id+
 // newJournal creates an empty journal: file first (durable), then its
 // row, so that a row never names a missing journal.
 func (s *Store) newJournal(ctx context.Context) (*journal, error) {
-	id := newID()
+	id := blob.NewID()
 	var pid [16]byte
 	hex.Decode(pid[:], []byte(id))
 	path := s.journalPath(id)

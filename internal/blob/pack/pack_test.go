@@ -677,7 +677,7 @@ func TestTornJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := Entry{ID: newID(), Size: 100, StoredSize: 100}
+	e := Entry{ID: blob.NewID(), Size: 100, StoredSize: 100}
 	f.Write(appendFrameHeader(nil, &e))
 	f.Write(make([]byte, 40)) // torn payload
 	f.Close()

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -226,27 +225,6 @@ func (s *Store) step(name string) error {
 	return nil
 }
 
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// validID reports whether id has the shape Create makes.
-func validID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
 
 // Create implements blob.Store: CreateLabeled with no label.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
@@ -259,7 +237,7 @@ func (s *Store) CreateLabeled(ctx context.Context, label Label) (blob.Writer, er
 	if err := validLabel(label); err != nil {
 		return nil, fmt.Errorf("create blob: %w", err)
 	}
-	return &writer{s: s, id: newID(), label: label, h: sha256.New()}, nil
+	return &writer{s: s, id: blob.NewID(), label: label, h: sha256.New()}, nil
 }
 
 type writer struct {
@@ -488,7 +466,7 @@ func (s *Store) commit(ctx context.Context, e *Entry, p payload) error {
 // check it). A check that fails makes Read return an error wrapping
 // ErrCorrupt, never wrong bytes with io.EOF.
 func (s *Store) Open(ctx context.Context, id string, offset, length int64) (io.ReadCloser, error) {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil, fmt.Errorf("blob %q: %w", id, blob.ErrNotFound)
 	}
 	for range 10 {
@@ -635,7 +613,7 @@ func (s *Store) releaseJournal(j *journal) {
 // Delete implements blob.Store: the object is marked dead in the index,
 // durably; its bytes stay in its pack until compaction.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil
 	}
 	if err := s.idx.markDead(ctx, id); err != nil {
@@ -673,7 +651,7 @@ func (s *Store) Sweep(ctx context.Context, olderThan time.Duration) error {
 
 // Stat returns the entry of a live object, from the index alone.
 func (s *Store) Stat(ctx context.Context, id string) (Entry, error) {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return Entry{}, fmt.Errorf("blob %q: %w", id, blob.ErrNotFound)
 	}
 	e, _, err := s.idx.lookup(ctx, id)
