@@ -44,7 +44,6 @@ func Open(root string) (*Store, error) {
 	return &Store{root: root}, nil
 }
 
-
 func (s *Store) path(id string) string { return filepath.Join(s.root, id[:2], id) }
 
 // Create implements blob.Store.

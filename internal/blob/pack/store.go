@@ -225,7 +225,6 @@ func (s *Store) step(name string) error {
 	return nil
 }
 
-
 // Create implements blob.Store: CreateLabeled with no label.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 	return s.CreateLabeled(ctx, Label{})
