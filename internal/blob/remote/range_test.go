@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"testing"
+
+	"github.com/firnhq/firn/internal/blob"
 )
 
 func TestRangeHeader(t *testing.T) {
@@ -36,7 +38,7 @@ func TestValidID(t *testing.T) {
 		id   string
 		want bool
 	}{
-		{newID(), true},
+		{blob.NewID(), true},
 		{"0123456789abcdef0123456789abcdef", true},
 		{"0123456789ABCDEF0123456789abcdef", false},
 		{"0123456789abcdef0123456789abcde", false},
@@ -45,8 +47,8 @@ func TestValidID(t *testing.T) {
 		{"", false},
 	}
 	for _, tc := range tests {
-		if got := validID(tc.id); got != tc.want {
-			t.Errorf("validID(%q): got %v, want %v", tc.id, got, tc.want)
+		if got := blob.ValidID(tc.id); got != tc.want {
+			t.Errorf("blob.ValidID(%q): got %v, want %v", tc.id, got, tc.want)
 		}
 	}
 }
@@ -76,7 +78,7 @@ func TestRangeIgnored(t *testing.T) {
 		{4, 0, ""},
 	}
 	for _, tc := range tests {
-		r, err := s.Open(t.Context(), newID(), tc.offset, tc.length)
+		r, err := s.Open(t.Context(), blob.NewID(), tc.offset, tc.length)
 		if err != nil {
 			t.Errorf("Open(%d, %d): %v", tc.offset, tc.length, err)
 			continue

@@ -2,8 +2,6 @@ package remote
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -184,36 +182,13 @@ func credentialsFor(cfg Config) (aws.CredentialsProvider, error) {
 	return credentials.NewStaticCredentialsProvider(ak, sk, os.Getenv("AWS_SESSION_TOKEN")), nil
 }
 
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b[:])
-}
-
-// validID reports whether id has the shape newID makes, so that no id
-// from outside can name another key.
-func validID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // key is the object key of a valid id.
 func (s *Store) key(id string) string { return s.prefix + id }
 
 // idOf returns the id that key stores, if it is one of the store's keys.
 func (s *Store) idOf(key string) (string, bool) {
 	id, ok := strings.CutPrefix(key, s.prefix)
-	return id, ok && validID(id)
+	return id, ok && blob.ValidID(id)
 }
 
 // Create implements blob.Store. It makes no request: the first one is
@@ -223,7 +198,7 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	id := newID()
+	id := blob.NewID()
 	return &writer{s: s, ctx: ctx, id: id, key: s.key(id)}, nil
 }
 
@@ -232,7 +207,7 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 // A length of 0 still makes a request, so that a missing or archived
 // blob is reported as for any other length.
 func (s *Store) Open(ctx context.Context, id string, offset, length int64) (io.ReadCloser, error) {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil, fmt.Errorf("blob %q: %w", id, blob.ErrNotFound)
 	}
 	if offset < 0 {
@@ -297,7 +272,7 @@ type limitedBody struct {
 
 // Delete implements blob.Store.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil
 	}
 	key := s.key(id)
