@@ -306,6 +306,17 @@ func (x *index) dropPack(ctx context.Context, id string) error {
 }
 
 func (x *index) markDead(ctx context.Context, id string) error {
+	// The object service deletes every freed id from every tier: an id
+	// this store does not hold (alive) must cost a read, not a durable
+	// write.
+	var one int
+	err := x.r.QueryRowContext(ctx, `SELECT 1 FROM objects WHERE id = ? AND dead = 0`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	return x.update(ctx, true, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE objects SET dead = 1 WHERE id = ? AND dead = 0`, id)
 		return err
