@@ -134,24 +134,35 @@ func (s *Service) getObject(ctx context.Context, in GetInput) (*meta.Object, *Re
 	if err := in.Conditions.check(o); err != nil {
 		return o, nil, err
 	}
-	off, n := int64(0), o.Size
-	partial := false
+	rd, err := Select(o, in)
+	if err != nil {
+		return o, nil, err
+	}
+	rd.ReadCloser, err = s.open(ctx, o, rd.Offset, rd.Length)
+	if err != nil {
+		return o, nil, err
+	}
+	return o, rd, nil
+}
+
+// Select resolves which bytes of o a read asks for (a part, a range, or
+// all of it) without opening them: the returned Reader has no
+// ReadCloser. ErrInvalidRange when the selection is unsatisfiable.
+func Select(o *meta.Object, in GetInput) (*Reader, error) {
+	rd := &Reader{Length: o.Size}
+	var err error
 	switch {
 	case in.PartNumber > 0:
-		off, n, err = partRange(o, in.PartNumber)
-		partial = true
+		rd.Offset, rd.Length, err = partRange(o, in.PartNumber)
+		rd.Partial = true
 	case in.Range != nil:
-		off, n, err = in.Range.resolve(o.Size)
-		partial = true
+		rd.Offset, rd.Length, err = in.Range.resolve(o.Size)
+		rd.Partial = true
 	}
 	if err != nil {
-		return o, nil, err
+		return nil, err
 	}
-	rc, err := s.open(ctx, o, off, n)
-	if err != nil {
-		return o, nil, err
-	}
-	return o, &Reader{ReadCloser: rc, Offset: off, Length: n, Partial: partial}, nil
+	return rd, nil
 }
 
 // partRange returns the byte range of part number n (0: none requested).

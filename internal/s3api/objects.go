@@ -314,19 +314,11 @@ func (h *Handler) getObject(rq *request, head bool) error {
 	var rd *object.Reader
 	var err error
 	if head {
+		// HEAD resolves the range without opening the bytes (which an
+		// archived object would refuse).
 		o, err = h.svc.HeadObject(rq.r.Context(), in)
 		if err == nil {
-			rd = &object.Reader{Length: o.Size}
-			if in.PartNumber > 0 || in.Range != nil {
-				// Resolve the range without opening the bytes.
-				_, rd2, gerr := h.svc.GetObject(rq.r.Context(), in)
-				if gerr != nil {
-					err = gerr
-				} else {
-					rd2.Close()
-					rd = rd2
-				}
-			}
+			rd, err = object.Select(o, in)
 		}
 	} else {
 		o, rd, err = h.svc.GetObject(rq.r.Context(), in)
