@@ -12,6 +12,7 @@ import (
 
 	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/object"
 	"github.com/firnhq/firn/internal/retrieval"
 )
 
@@ -38,6 +39,24 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return ExitUsage
 }
 
+// adminFlags starts the flag set of an admin command, with --data.
+func adminFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, dataFlag(fs)
+}
+
+// openAdmin opens the data directory for an admin command; on failure
+// the closer is nil and the exit code says why.
+func openAdmin(data string, stderr io.Writer) (*object.Service, io.Closer, int) {
+	svc, closer, err := app.OpenAdmin(data)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return nil, nil, ExitFailure
+	}
+	return svc, closer, ExitOK
+}
+
 func dataFlag(fs *flag.FlagSet) *string {
 	def := os.Getenv("FIRN_DATA")
 	if def == "" {
@@ -47,19 +66,16 @@ func dataFlag(fs *flag.FlagSet) *string {
 }
 
 func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("firn admin restore list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := dataFlag(fs)
+	fs, data := adminFlags("firn admin restore list", stderr)
 	state := fs.String("state", "", "only jobs in this state")
 	limit := fs.Int("limit", 100, "at most this many jobs, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
-	svc, closer, err := app.OpenAdmin(*data)
-	if err != nil {
-		fmt.Fprintln(stderr, "firn admin:", err)
-		return ExitFailure
+	svc, closer, code := openAdmin(*data, stderr)
+	if closer == nil {
+		return code
 	}
 	defer closer.Close()
 	jobs, err := svc.ListRestores(ctx, *state, *limit)
@@ -103,19 +119,16 @@ func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 func adminPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("firn admin retrieval-policy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := dataFlag(fs)
+	fs, data := adminFlags("firn admin retrieval-policy", stderr)
 	set := fs.String("set", "", "set the strategy: None, FreeTier or BytesPerHour")
 	bph := fs.Int64("bytes-per-hour", 0, "quota for BytesPerHour")
 	asJSON := fs.Bool("json", false, "print the policy as the Glacier API's JSON")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
-	svc, closer, err := app.OpenAdmin(*data)
-	if err != nil {
-		fmt.Fprintln(stderr, "firn admin:", err)
-		return ExitFailure
+	svc, closer, code := openAdmin(*data, stderr)
+	if closer == nil {
+		return code
 	}
 	defer closer.Close()
 	store := svc.RetrievalStore()
