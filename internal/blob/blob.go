@@ -49,6 +49,11 @@ func ValidID(id string) bool {
 // ErrNotFound is returned by Open for an id that is not a committed blob.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrCorrupt is wrapped by the errors of a store that found a blob's
+// stored bytes damaged beyond what it can repair. Retrying will not
+// help; the store never returns wrong bytes instead.
+var ErrCorrupt = errors.New("blob: data corrupt beyond repair")
+
 // Store holds blobs.
 type Store interface {
 	// Create starts a new blob with a fresh id.
@@ -68,10 +73,43 @@ type Store interface {
 	Sweep(ctx context.Context, olderThan time.Duration) error
 }
 
+// ErrNeedsRestore is wrapped by Open's error for a blob that its store
+// keeps where it cannot be read until it is restored there (a remote
+// tier in AWS's archive classes); see Restorer.
+var ErrNeedsRestore = errors.New("blob: must be restored in its store before it can be read")
+
+// Restorer is implemented by stores whose blobs may need a restore
+// before Open can read them.
+type Restorer interface {
+	// Restore asks for blob id to be readable for at least days days, at
+	// the speed of tier (Expedited, Standard or Bulk). It returns nil when
+	// a restore was started or already runs or is done; the caller tries
+	// Open again later.
+	Restore(ctx context.Context, id string, days int, tier string) error
+}
+
+// BatchReader is implemented by stores that keep many blobs together in
+// larger containers (the archive's packs). ReadBatch reads whole blobs
+// grouped by container and in each container's order, so that reading
+// many blobs reads each container once, front to back, instead of
+// seeking back and forth.
+type BatchReader interface {
+	// ReadBatch calls fn once for every id, in the order it chooses, with
+	// a reader of the blob's bytes that is valid only during the call. A
+	// blob that cannot be opened gets a reader whose Read returns the
+	// error (wrapping ErrNotFound or ErrCorrupt). fn's error stops the
+	// batch and is returned.
+	ReadBatch(ctx context.Context, ids []string, fn func(id string, r io.Reader) error) error
+}
+
 // Label names the object a blob holds, for stores that record it beside
-// the bytes (so an archive can be read without firn's metadata).
+// the bytes (so an archive can be read without firn's metadata). A part
+// of a multipart upload names the object it is for, its upload and its
+// part number (PartNumber > 0).
 type Label struct {
 	Bucket, Key, VersionID string
+	UploadID               string
+	PartNumber             int
 }
 
 // LabeledCreator is implemented by stores that record a Label with each

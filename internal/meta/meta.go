@@ -89,6 +89,10 @@ type Restore struct {
 	Expiry time.Time `json:"e,omitzero"`
 	// Copy holds the restored bytes (in the hot store) once done.
 	Copy []Segment `json:"c,omitempty"`
+	// Inline holds a small restored copy's bytes instead of Copy. Stores
+	// keep it where a hot object keeps its inline bytes, which an
+	// archived object's own bytes never use.
+	Inline []byte `json:"-"`
 }
 
 // Object is the record of one object version.
@@ -118,6 +122,10 @@ type Object struct {
 	// Restore is set while an archived object is being restored or has
 	// a restored copy.
 	Restore *Restore
+	// LifecycleDue is when a lifecycle rule of its bucket next acts on
+	// the object; zero when none will. Stores index it (DueObjects), so
+	// the lifecycle engine finds due work without scanning buckets.
+	LifecycleDue time.Time
 }
 
 // BlobIDs returns the ids of the blobs holding o's bytes, its restored
@@ -182,8 +190,8 @@ type Store interface {
 	// ListBuckets returns every bucket in name order.
 	ListBuckets(ctx context.Context) ([]Bucket, error)
 	// DeleteBucket removes an empty bucket, aborting its multipart
-	// uploads, and returns the blobs they referenced. ErrNoSuchBucket,
-	// ErrBucketNotEmpty.
+	// uploads and dropping its configurations, and returns the blobs the
+	// uploads referenced. ErrNoSuchBucket, ErrBucketNotEmpty.
 	DeleteBucket(ctx context.Context, name string) (freed []string, err error)
 
 	// PutObject makes o the current object under its key, replacing any
@@ -235,6 +243,8 @@ type Store interface {
 
 	RestoreStore
 	SettingStore
+	LifecycleStore
+	BucketConfigStore
 
 	// BlobReferenced reports whether any object or part references id.
 	BlobReferenced(ctx context.Context, id string) (bool, error)

@@ -12,6 +12,7 @@ const (
 	RestoreDone      = "done"      // the copy exists until Expiry
 	RestoreExpired   = "expired"   // the copy was dropped
 	RestoreCancelled = "cancelled" // the object went away or changed first
+	RestoreFailed    = "failed"    // the archived bytes could not be read; see Error
 )
 
 // ErrLeaseLost is returned when a worker completes a job it no longer
@@ -40,6 +41,26 @@ type RestoreJob struct {
 	LeaseUntil     time.Time
 	Completed      time.Time
 	Expiry         time.Time // of the restored copy, once done
+	Error          string    // why a failed job failed
+}
+
+// RestoreCompletion is what a worker hands in when a job's bytes are
+// copied.
+type RestoreCompletion struct {
+	Copy              []Segment // the restored copy, now referenced
+	Inline            []byte    // or a small copy's bytes (Copy nil)
+	Completed, Expiry time.Time
+	// Meter, when its Name is set, is added to in the same commit, so a
+	// restore and its record of bytes read never part.
+	Meter CounterAdd
+}
+
+// CounterAdd adds N to the counter (Name, Day, Key).
+type CounterAdd struct {
+	Name string
+	Day  int64
+	Key  string
+	N    int64
 }
 
 // RestoreDecision is what a restore request decided inside the write
@@ -51,7 +72,7 @@ type RestoreDecision func(o *Object, active *RestoreJob, jobs JobReader) (*Resto
 // JobReader reads restore jobs inside a StartRestore transaction.
 type JobReader interface {
 	// JobsSince returns the jobs of tier (every tier when "") requested
-	// at or after from, cancelled ones excluded.
+	// at or after from, cancelled and failed ones excluded.
 	JobsSince(tier string, from time.Time) ([]RestoreJob, error)
 }
 
@@ -67,11 +88,19 @@ type RestoreStore interface {
 	// to owner until now+lease.
 	ClaimRestores(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]RestoreJob, error)
 	// CompleteRestore finishes a claimed job: the object gets its
-	// restored copy (copy, now referenced) expiring at expiry, and the
-	// job is done. If the key no longer holds the job's object version,
-	// the job is cancelled and copy is returned as freed. ErrLeaseLost
-	// if owner no longer holds the job.
-	CompleteRestore(ctx context.Context, jobID, owner string, copy []Segment, completed, expiry time.Time) (freed []string, err error)
+	// restored copy (c.Copy, now referenced) expiring at c.Expiry, the
+	// job is done and c.Meter is counted, in one commit. If the key no
+	// longer holds the job's object version, the job is cancelled and
+	// the copy is returned as freed (and nothing is counted).
+	// ErrLeaseLost if owner no longer holds the job.
+	CompleteRestore(ctx context.Context, jobID, owner string, c RestoreCompletion) (freed []string, err error)
+	// FailRestore ends a claimed job that cannot succeed (its archived
+	// bytes are damaged beyond repair): the job is failed with reason,
+	// and the object, if it still is the job's version, is no longer
+	// restoring, so a later request starts afresh. It returns the blobs
+	// of a copy the object held, now freed. ErrLeaseLost as for
+	// CompleteRestore.
+	FailRestore(ctx context.Context, jobID, owner, reason string, at time.Time) (freed []string, err error)
 	// ExpireRestores drops up to limit restored copies whose expiry is at
 	// or before now, returning the freed blobs and the expired jobs.
 	ExpireRestores(ctx context.Context, now time.Time, limit int) (freed []string, expired []RestoreJob, err error)

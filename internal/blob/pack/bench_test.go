@@ -118,7 +118,9 @@ func BenchmarkRestoreRead(b *testing.B) {
 	}
 }
 
-var smallFixture struct {
+// smallFix is the fixture of the RestoreSmall benchmarks: 10,000 objects
+// of 4 KiB in sealed packs, written once per process.
+type smallFix struct {
 	once sync.Once
 	root string
 	cfg  Config
@@ -127,6 +129,8 @@ var smallFixture struct {
 	err  error
 	took time.Duration
 }
+
+var smallFixture smallFix
 
 // TestMain removes the fixture that BenchmarkRestoreSmall keeps across
 // its runs.
@@ -139,10 +143,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// BenchmarkRestoreSmall: the time to read back 10,000 objects of 4 KiB
-// that share packs (one op reads all of them, in commit order), with the
-// shards out of the page cache.
-func BenchmarkRestoreSmall(b *testing.B) {
+// smallSetup writes the shared fixture of the RestoreSmall benchmarks
+// once.
+func smallSetup(b *testing.B) *smallFix {
 	const count, size = 10000, 4 << 10
 	f := &smallFixture
 	f.once.Do(func() {
@@ -196,6 +199,15 @@ func BenchmarkRestoreSmall(b *testing.B) {
 	if f.err != nil {
 		b.Fatal(f.err)
 	}
+	return f
+}
+
+// BenchmarkRestoreSmall: the time to read back 10,000 objects of 4 KiB
+// that share packs (one op reads all of them, in commit order, one Open
+// each), with the shards out of the page cache.
+func BenchmarkRestoreSmall(b *testing.B) {
+	const count, size = 10000, 4 << 10
+	f := smallSetup(b)
 	b.Logf("setup: %d commits of 4 KiB by 16 writers and the seal: %v", count, f.took)
 	buf := make([]byte, size)
 	b.ResetTimer()
@@ -216,6 +228,35 @@ func BenchmarkRestoreSmall(b *testing.B) {
 				b.Fatalf("end of object: %v", err)
 			}
 			r.Close()
+		}
+	}
+	b.ReportMetric(float64(count)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// BenchmarkRestoreSmallBatch reads the same 10,000 objects with
+// ReadBatch, as the restore worker does, from cold files.
+func BenchmarkRestoreSmallBatch(b *testing.B) {
+	const count, size = 10000, 4 << 10
+	f := smallSetup(b)
+	buf := make([]byte, size)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		evict(b, f.cfg)
+		b.StartTimer()
+		n := 0
+		err := f.s.ReadBatch(b.Context(), f.ids, func(id string, r io.Reader) error {
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return err
+			}
+			if _, err := r.Read(buf[:1]); err != io.EOF {
+				return fmt.Errorf("end of object %s: %v", id, err)
+			}
+			n++
+			return nil
+		})
+		if err != nil || n != count {
+			b.Fatalf("ReadBatch: %v after %d objects", err, n)
 		}
 	}
 	b.ReportMetric(float64(count)*float64(b.N)/b.Elapsed().Seconds(), "objects/s")

@@ -80,8 +80,12 @@
 //     compaction rewrites the pack.
 package pack
 
-import "errors"
+import (
+	"fmt"
+
+	"github.com/firnhq/firn/internal/blob"
+)
 
 // ErrCorrupt is returned (wrapped) by reads of an object damaged beyond
 // what parity can repair, or whose checksum does not match.
-var ErrCorrupt = errors.New("pack: data corrupt beyond repair")
+var ErrCorrupt = fmt.Errorf("pack: %w", blob.ErrCorrupt)

@@ -31,7 +31,7 @@ const (
 	// entryFixedSize is the size of an entry body with empty labels.
 	entryFixedSize = 84
 	maxLabelField  = 1<<16 - 1
-	maxEntryBody   = entryFixedSize + 3*maxLabelField
+	maxEntryBody   = entryFixedSize + 4*maxLabelField + 4
 	// indexEntryOverhead is an index entry's bytes besides its body:
 	// frame offset and body length.
 	indexEntryOverhead = 12
@@ -48,7 +48,13 @@ const (
 	// Recovery never indexes such a frame from the journal: its index
 	// row is written by the compaction that copied it, or it is garbage.
 	flagMoved = 1 << 0
+	// flagPart marks an entry whose label names a part of a multipart
+	// upload: the entry body ends with the part number and upload id.
+	flagPart = 1 << 1
 )
+
+// maxPartNumber bounds a label's part number (S3 allows 10,000).
+const maxPartNumber = 1<<31 - 1
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -95,7 +101,11 @@ type Entry struct {
 
 // bodyLen is the length of e's encoded entry body.
 func (e *Entry) bodyLen() int {
-	return entryFixedSize + len(e.Label.Bucket) + len(e.Label.Key) + len(e.Label.VersionID)
+	n := entryFixedSize + len(e.Label.Bucket) + len(e.Label.Key) + len(e.Label.VersionID)
+	if e.Label.PartNumber > 0 {
+		n += 6 + len(e.Label.UploadID)
+	}
+	return n
 }
 
 // headerLen is the length of e's frame header.
@@ -108,10 +118,13 @@ func (e *Entry) DataOffset() int64 { return e.Offset + e.headerLen() }
 func (e *Entry) frameLen() int64 { return e.headerLen() + e.StoredSize }
 
 func validLabel(l Label) error {
-	for _, f := range []string{l.Bucket, l.Key, l.VersionID} {
+	for _, f := range []string{l.Bucket, l.Key, l.VersionID, l.UploadID} {
 		if len(f) > maxLabelField {
 			return fmt.Errorf("label field of %d bytes: the limit is %d", len(f), maxLabelField)
 		}
+	}
+	if l.PartNumber < 0 || l.PartNumber > maxPartNumber || l.PartNumber == 0 && l.UploadID != "" {
+		return fmt.Errorf("label part number %d (upload %q): want 1 to %d with an upload", l.PartNumber, l.UploadID, maxPartNumber)
 	}
 	return nil
 }
@@ -128,7 +141,11 @@ func appendEntryBody(b []byte, e *Entry) []byte {
 		panic("pack: entry with a bad id " + e.ID)
 	}
 	b = append(b, id...)
-	b = append(b, byte(e.Compression), e.Flags)
+	flags := e.Flags &^ flagPart
+	if e.Label.PartNumber > 0 {
+		flags |= flagPart
+	}
+	b = append(b, byte(e.Compression), flags)
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Size))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.StoredSize))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Committed.UnixNano()))
@@ -137,6 +154,11 @@ func appendEntryBody(b []byte, e *Entry) []byte {
 	for _, f := range []string{e.Label.Bucket, e.Label.Key, e.Label.VersionID} {
 		b = binary.LittleEndian.AppendUint16(b, uint16(len(f)))
 		b = append(b, f...)
+	}
+	if e.Label.PartNumber > 0 {
+		b = binary.LittleEndian.AppendUint32(b, uint32(e.Label.PartNumber))
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(e.Label.UploadID)))
+		b = append(b, e.Label.UploadID...)
 	}
 	return b
 }
@@ -179,10 +201,23 @@ func parseEntryBody(b []byte) (Entry, error) {
 		fields[i] = string(rest[:n])
 		rest = rest[n:]
 	}
+	e.Label = Label{Bucket: fields[0], Key: fields[1], VersionID: fields[2]}
+	if e.Flags&flagPart != 0 {
+		if len(rest) < 6 {
+			return e, formatErr("entry %s: truncated part label", e.ID)
+		}
+		part := binary.LittleEndian.Uint32(rest)
+		n := int(binary.LittleEndian.Uint16(rest[4:]))
+		rest = rest[6:]
+		if part == 0 || part > maxPartNumber || len(rest) < n {
+			return e, formatErr("entry %s: bad part label", e.ID)
+		}
+		e.Label.PartNumber, e.Label.UploadID = int(part), string(rest[:n])
+		rest = rest[n:]
+	}
 	if len(rest) != 0 {
 		return e, formatErr("entry %s: %d bytes after the label", e.ID, len(rest))
 	}
-	e.Label = Label{Bucket: fields[0], Key: fields[1], VersionID: fields[2]}
 	return e, nil
 }
 

@@ -29,6 +29,22 @@ func TestEntryRoundTrip(t *testing.T) {
 	if _, err := parseFrameHeader(h, 32); err == nil {
 		t.Error("damaged frame header parsed")
 	}
+	// A multipart part's label.
+	e.Label = Label{Bucket: "b", Key: "big", UploadID: "upload-1", PartNumber: 10000}
+	h = appendFrameHeader(nil, &e)
+	if int64(len(h)) != e.headerLen() {
+		t.Fatalf("part frame header of %d bytes, want %d", len(h), e.headerLen())
+	}
+	got, err = parseFrameHeader(h, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Label != e.Label || got.Flags != flagMoved|flagPart {
+		t.Errorf("part label round trip: got %+v flags %b", got.Label, got.Flags)
+	}
+	if err := validLabel(Label{UploadID: "u"}); err == nil {
+		t.Error("an upload without a part number is a valid label")
+	}
 }
 
 // samplePack returns the content of a small pack with two objects and

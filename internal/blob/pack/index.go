@@ -69,6 +69,31 @@ CREATE TABLE IF NOT EXISTS objects (
 CREATE INDEX IF NOT EXISTS objects_pack ON objects (pack, off);
 `
 
+// migrations bring an index made by an earlier firn up to date; PRAGMA
+// user_version counts those applied. Only ever append.
+var migrations = []string{
+	// 1: labels of multipart parts.
+	`ALTER TABLE objects ADD COLUMN upload TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE objects ADD COLUMN part INTEGER NOT NULL DEFAULT 0;`,
+}
+
+func migrate(db *sql.DB) error {
+	if _, err := db.Exec(schema); err != nil {
+		return err
+	}
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := db.Exec(`BEGIN; ` + migrations[v] + fmt.Sprintf(`; PRAGMA user_version = %d; COMMIT;`, v+1)); err != nil {
+			db.Exec(`ROLLBACK`)
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+	}
+	return nil
+}
+
 func openIndex(path string) (*index, error) {
 	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
 	if err != nil {
@@ -77,7 +102,7 @@ func openIndex(path string) (*index, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if _, err := w.Exec(schema); err != nil {
+	if err := migrate(w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open index %s: %w", path, err)
 	}
@@ -121,7 +146,7 @@ func (x *index) update(ctx context.Context, durable bool, fn func(tx *sql.Tx) er
 	return tx.Commit()
 }
 
-const entryCols = `id, off, comp, flags, size, stored, committed, sha256, crc, bucket, key, version`
+const entryCols = `id, off, comp, flags, size, stored, committed, sha256, crc, bucket, key, version, upload, part`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -130,7 +155,7 @@ func scanEntry(r scanner, extra ...any) (Entry, error) {
 	var committed int64
 	var sum []byte
 	dest := append([]any{&e.ID, &e.Offset, &e.Compression, &e.Flags, &e.Size, &e.StoredSize, &committed, &sum, &e.StoredCRC,
-		&e.Label.Bucket, &e.Label.Key, &e.Label.VersionID}, extra...)
+		&e.Label.Bucket, &e.Label.Key, &e.Label.VersionID, &e.Label.UploadID, &e.Label.PartNumber}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return e, err
 	}
@@ -140,9 +165,9 @@ func scanEntry(r scanner, extra ...any) (Entry, error) {
 }
 
 func insertEntry(ctx context.Context, tx *sql.Tx, verb string, pack string, e *Entry) error {
-	_, err := tx.ExecContext(ctx, verb+` INTO objects (`+entryCols+`, pack) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, verb+` INTO objects (`+entryCols+`, pack) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		e.ID, e.Offset, e.Compression, e.Flags, e.Size, e.StoredSize, e.Committed.UnixNano(), e.SHA256[:], e.StoredCRC,
-		e.Label.Bucket, e.Label.Key, e.Label.VersionID, pack)
+		e.Label.Bucket, e.Label.Key, e.Label.VersionID, e.Label.UploadID, e.Label.PartNumber, pack)
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/reedsolomon"
 )
@@ -52,6 +53,10 @@ type shardSet struct {
 	// repairMu serializes in-place repairs, so that two readers never
 	// rewrite the same block at once.
 	repairMu sync.Mutex
+
+	// blocksRead counts the data blocks readData fetched from the shard
+	// files (tests check that batched reads fetch each block once).
+	blocksRead atomic.Int64
 }
 
 func newShardSet(hdr shardHeader, paths []string, repair bool, log *slog.Logger) (*shardSet, error) {
@@ -184,6 +189,7 @@ func (s *shardSet) readData(i, row, count int, dst []byte) error {
 	buf := getBuf(count * rs)
 	defer putBuf(buf)
 	good := s.readRecords(i, row, count, buf)
+	s.blocksRead.Add(int64(count))
 	for j := range count {
 		if good[j] {
 			copy(dst[j*bs:(j+1)*bs], buf[j*rs:j*rs+bs])

@@ -496,6 +496,9 @@ type source struct {
 	j       *journal
 	set     *shardSet
 	release func()
+	// shared, when set, serves every payload read of a sealed set,
+	// keeping its last verified blocks between objects (ReadBatch).
+	shared *setReader
 }
 
 // payloadReader returns a reader of stored bytes [off, off+n) of the pack
@@ -503,6 +506,10 @@ type source struct {
 func (src *source) payloadReader(off, n int64) io.Reader {
 	if src.journal {
 		return io.NewSectionReader(src.j.f, off, n)
+	}
+	if src.shared != nil {
+		src.shared.pos, src.shared.end = off, off+n
+		return src.shared
 	}
 	return src.set.reader(off, n)
 }

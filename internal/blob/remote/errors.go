@@ -17,9 +17,8 @@ import (
 // InvalidObjectState). The blob exists: it shows in Walk and can be
 // deleted.
 //
-// Restoring on the remote (RestoreObject, waiting for it, then reading
-// the temporary copy) is a later step of the tiering work; this store
-// does not do it.
+// It wraps blob.ErrNeedsRestore; Store.Restore asks the remote for the
+// restore, after which Open succeeds once the remote has done it.
 type NeedsRestoreError struct {
 	ID           string // the blob
 	Key          string // its key in the remote bucket
@@ -37,6 +36,9 @@ func (e *NeedsRestoreError) Error() string {
 	}
 	return fmt.Sprintf("blob %s: remote object %s is in %s and needs a restore on the remote", e.ID, e.Key, class)
 }
+
+// Unwrap makes the error match blob.ErrNeedsRestore.
+func (e *NeedsRestoreError) Unwrap() error { return blob.ErrNeedsRestore }
 
 // openError maps the error of a GET of blob id.
 func (s *Store) openError(id string, err error) error {

@@ -99,6 +99,23 @@ func TestMoto(t *testing.T) {
 		if nr.StorageClass != "DEEP_ARCHIVE" {
 			t.Errorf("NeedsRestoreError.StorageClass: got %q, want DEEP_ARCHIVE", nr.StorageClass)
 		}
+		if !errors.Is(err, blob.ErrNeedsRestore) {
+			t.Errorf("NeedsRestoreError does not match blob.ErrNeedsRestore")
+		}
+		// Expedited is not offered for DEEP_ARCHIVE: the store asks for
+		// Standard, and asking twice is fine.
+		for range 2 {
+			if err := s.Restore(t.Context(), w.ID(), 1, "Expedited"); err != nil {
+				t.Fatalf("Restore: %v", err)
+			}
+		}
+		got, err := read(t.Context(), s, w.ID(), 0, -1)
+		if err != nil || string(got) != "cold" {
+			t.Errorf("Open after the remote restore: %q, %v", got, err)
+		}
+		if err := s.Restore(t.Context(), blob.NewID(), 1, "Standard"); !errors.Is(err, blob.ErrNotFound) {
+			t.Errorf("Restore of a missing blob: got %v, want ErrNotFound", err)
+		}
 	})
 	t.Run("AbortMidUpload", func(t *testing.T) {
 		s, bucket := sv.open(t, func(c *remote.Config) { c.PartSize = remote.MinPartSize })

@@ -283,6 +283,33 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// Restore implements blob.Restorer with a RestoreObject request on the
+// remote. A restore already running or already done is not an error.
+// Expedited is asked as Standard where the remote class has no
+// Expedited tier (DEEP_ARCHIVE).
+func (s *Store) Restore(ctx context.Context, id string, days int, tier string) error {
+	if !blob.ValidID(id) {
+		return fmt.Errorf("blob %q: %w", id, blob.ErrNotFound)
+	}
+	if days < 1 {
+		days = 1
+	}
+	t := types.Tier(tier)
+	if t == "" || t == types.TierExpedited && s.class == types.StorageClassDeepArchive {
+		t = types.TierStandard
+	}
+	key := s.key(id)
+	_, err := s.client.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: &s.bucket, Key: &key,
+		RestoreRequest: &types.RestoreRequest{Days: aws.Int32(int32(days)), GlacierJobParameters: &types.GlacierJobParameters{Tier: t}}})
+	switch {
+	case err == nil, isCode(err, "RestoreAlreadyInProgress"):
+		return nil
+	case isNotFound(err):
+		return fmt.Errorf("blob %s: %w", id, blob.ErrNotFound)
+	}
+	return fmt.Errorf("restore blob %s on the remote: %w", id, err)
+}
+
 // Walk implements blob.Store, with one ListObjectsV2 request per 1,000
 // blobs. The committed time is the remote's Last-Modified (see the
 // package Caveats for multipart blobs).

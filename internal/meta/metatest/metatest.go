@@ -85,10 +85,18 @@ var tests = []struct {
 	{"Restore/Claim", testRestoreClaim},
 	{"Restore/Complete", testRestoreComplete},
 	{"Restore/Cancelled", testRestoreCancelled},
+	{"Restore/Failed", testRestoreFailed},
+	{"Restore/InlineCopy", testRestoreInlineCopy},
+	{"Lifecycle/Due", testLifecycleDue},
 	{"Restore/Expire", testRestoreExpire},
 	{"Restore/JobsSince", testRestoreJobsSince},
 	{"Settings", testSettings},
 	{"Counters", testCounters},
+
+	{"BucketConfig/RoundTrip", testBucketConfigRoundTrip},
+	{"BucketConfig/NoAliasing", testBucketConfigNoAliasing},
+	{"BucketConfig/NoSuchBucket", testBucketConfigNoSuchBucket},
+	{"BucketConfig/DeleteBucket", testBucketConfigDeleteBucket},
 
 	{"Concurrent/DistinctKeys", testConcurrentDistinctKeys},
 	{"Concurrent/SameKey", testConcurrentSameKey},

@@ -126,9 +126,10 @@ func testRestoreComplete(t *testing.T, s meta.Store) {
 	must(t, "ClaimRestores", err)
 	copy := []meta.Segment{{BlobID: "copy-a", Size: 100}}
 	expiry := stamp.Add(48 * time.Hour)
-	_, err = s.CompleteRestore(t.Context(), "j1", "w2", copy, stamp, expiry)
+	_, err = s.CompleteRestore(t.Context(), "j1", "w2", meta.RestoreCompletion{Copy: copy, Completed: stamp, Expiry: expiry})
 	wantErr(t, "CompleteRestore by another owner", err, meta.ErrLeaseLost)
-	freed, err := s.CompleteRestore(t.Context(), "j1", "w1", copy, stamp, expiry)
+	meter := meta.CounterAdd{Name: "retrieved", Day: 7, Key: "Standard", N: 100}
+	freed, err := s.CompleteRestore(t.Context(), "j1", "w1", meta.RestoreCompletion{Copy: copy, Completed: stamp, Expiry: expiry, Meter: meter})
 	must(t, "CompleteRestore", err)
 	if len(freed) != 0 {
 		t.Errorf("freed: got %v, want none", freed)
@@ -140,8 +141,14 @@ func testRestoreComplete(t *testing.T, s meta.Store) {
 	if ref, _ := s.BlobReferenced(t.Context(), "copy-a"); !ref {
 		t.Errorf("restored copy not referenced")
 	}
-	_, err = s.CompleteRestore(t.Context(), "j1", "w1", copy, stamp, expiry)
+	if cs, _ := s.Counters(t.Context(), "retrieved", 7, 7); len(cs) != 1 || cs[0].N != 100 {
+		t.Errorf("meter after completion: got %+v, want 100 bytes counted", cs)
+	}
+	_, err = s.CompleteRestore(t.Context(), "j1", "w1", meta.RestoreCompletion{Copy: copy, Completed: stamp, Expiry: expiry, Meter: meter})
 	wantErr(t, "CompleteRestore twice", err, meta.ErrLeaseLost)
+	if cs, _ := s.Counters(t.Context(), "retrieved", 7, 7); len(cs) != 1 || cs[0].N != 100 {
+		t.Errorf("meter after a refused second completion: got %+v, want still 100", cs)
+	}
 	jobs, _ := s.ListRestores(t.Context(), meta.RestoreDone, 10)
 	if len(jobs) != 1 || !jobs[0].Expiry.Equal(expiry) {
 		t.Errorf("done jobs: got %+v", jobs)
@@ -164,13 +171,17 @@ func testRestoreCancelled(t *testing.T, s meta.Store) {
 	must(t, "PutObject", err)
 	_, err = s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
 	must(t, "ClaimRestores", err)
-	freed, err := s.CompleteRestore(t.Context(), "j1", "w1", []meta.Segment{{BlobID: "copy", Size: 100}}, stamp, stamp.Add(time.Hour))
+	freed, err := s.CompleteRestore(t.Context(), "j1", "w1", meta.RestoreCompletion{Copy: []meta.Segment{{BlobID: "copy", Size: 100}},
+		Completed: stamp, Expiry: stamp.Add(time.Hour), Meter: meta.CounterAdd{Name: "retrieved", Day: 1, Key: "Standard", N: 100}})
 	must(t, "CompleteRestore", err)
 	if !slices.Equal(freed, []string{"copy"}) {
 		t.Errorf("freed: got %v, want [copy]", freed)
 	}
 	if jobs, _ := s.ListRestores(t.Context(), meta.RestoreCancelled, 10); len(jobs) != 1 {
 		t.Errorf("cancelled jobs: got %d, want 1", len(jobs))
+	}
+	if cs, _ := s.Counters(t.Context(), "retrieved", 1, 1); len(cs) != 0 {
+		t.Errorf("a cancelled job was metered: %+v", cs)
 	}
 	got, _ := s.GetObject(t.Context(), bucket, "a")
 	if got.Restore != nil {
@@ -183,7 +194,7 @@ func testRestoreExpire(t *testing.T, s meta.Store) {
 	startJob(t, s, "a", "j1", "Standard", 1, stamp)
 	s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
 	expiry := stamp.Add(24 * time.Hour)
-	_, err := s.CompleteRestore(t.Context(), "j1", "w1", []meta.Segment{{BlobID: "copy-a", Size: 100}}, stamp, expiry)
+	_, err := s.CompleteRestore(t.Context(), "j1", "w1", meta.RestoreCompletion{Copy: []meta.Segment{{BlobID: "copy-a", Size: 100}}, Completed: stamp, Expiry: expiry})
 	must(t, "CompleteRestore", err)
 	freed, expired, err := s.ExpireRestores(t.Context(), expiry.Add(-time.Nanosecond), 10)
 	must(t, "ExpireRestores early", err)
@@ -268,5 +279,67 @@ func testCounters(t *testing.T, s meta.Store) {
 	want := []meta.Counter{{Day: 3, Key: "Bulk", N: 1}, {Day: 3, Key: "Standard", N: 15}, {Day: 4, Key: "Standard", N: 7}}
 	if !slices.Equal(got, want) {
 		t.Errorf("Counters: got %v, want %v", got, want)
+	}
+}
+
+func testRestoreFailed(t *testing.T, s meta.Store) {
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Standard", 1, stamp)
+	_, err := s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
+	must(t, "ClaimRestores", err)
+	_, err = s.FailRestore(t.Context(), "j1", "w2", "damaged", stamp)
+	wantErr(t, "FailRestore by another owner", err, meta.ErrLeaseLost)
+	freed, err := s.FailRestore(t.Context(), "j1", "w1", "pack damaged beyond parity", stamp.Add(time.Second))
+	must(t, "FailRestore", err)
+	if len(freed) != 0 {
+		t.Errorf("freed: got %v, want none", freed)
+	}
+	jobs, _ := s.ListRestores(t.Context(), meta.RestoreFailed, 10)
+	if len(jobs) != 1 || jobs[0].Error != "pack damaged beyond parity" || !jobs[0].Completed.Equal(stamp.Add(time.Second)) || jobs[0].LeaseOwner != "" {
+		t.Errorf("failed jobs: got %+v", jobs)
+	}
+	o, _ := s.GetObject(t.Context(), bucket, "a")
+	if o.Restore != nil {
+		t.Errorf("object still restoring after its job failed: %+v", o.Restore)
+	}
+	_, err = s.FailRestore(t.Context(), "j1", "w1", "again", stamp)
+	wantErr(t, "FailRestore twice", err, meta.ErrLeaseLost)
+	// A failed job neither blocks a new request nor counts against the
+	// retrieval policy.
+	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+		if active != nil {
+			t.Errorf("active job after failure: %+v", active)
+		}
+		prior, err := jobs.JobsSince("", stamp.Add(-time.Hour))
+		if err != nil || len(prior) != 0 {
+			t.Errorf("JobsSince: %+v, %v; want no jobs (failed ones excluded)", prior, err)
+		}
+		return nil, nil
+	})
+	must(t, "StartRestore after failure", err)
+}
+
+func testRestoreInlineCopy(t *testing.T, s meta.Store) {
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Standard", 1, stamp)
+	_, err := s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
+	must(t, "ClaimRestores", err)
+	expiry := stamp.Add(24 * time.Hour)
+	_, err = s.CompleteRestore(t.Context(), "j1", "w1", meta.RestoreCompletion{Inline: []byte("small copy"), Completed: stamp, Expiry: expiry})
+	must(t, "CompleteRestore", err)
+	o, err := s.GetObject(t.Context(), bucket, "a")
+	must(t, "GetObject", err)
+	if o.Restore == nil || string(o.Restore.Inline) != "small copy" || o.Inline != nil || len(o.Restore.Copy) != 0 {
+		t.Fatalf("restored inline copy: restore %+v, object inline %q", o.Restore, o.Inline)
+	}
+	if got, _ := s.GetObject(t.Context(), bucket, "a"); len(got.Segments) != len(o.Segments) {
+		t.Errorf("segments changed by an inline restore")
+	}
+	if _, _, err := s.ExpireRestores(t.Context(), expiry, 10); err != nil {
+		t.Fatal(err)
+	}
+	o, _ = s.GetObject(t.Context(), bucket, "a")
+	if o.Restore != nil || o.Inline != nil {
+		t.Errorf("after expiry: restore %+v, inline %q; want neither", o.Restore, o.Inline)
 	}
 }

@@ -11,13 +11,13 @@ import (
 )
 
 const jobCols = `id, bucket, key, version_id, object_etag, object_mtime, storage_class, tier, priority, days, bytes,
-	requested, due, state, lease_owner, lease_until, completed, expiry`
+	requested, due, state, lease_owner, lease_until, completed, expiry, error`
 
 func scanJob(sc interface{ Scan(...any) error }) (meta.RestoreJob, error) {
 	var j meta.RestoreJob
 	var mtime, requested, due, leaseUntil, completed, expiry int64
 	err := sc.Scan(&j.ID, &j.Bucket, &j.Key, &j.VersionID, &j.ObjectETag, &mtime, &j.StorageClass, &j.Tier, &j.Priority,
-		&j.Days, &j.Bytes, &requested, &due, &j.State, &j.LeaseOwner, &leaseUntil, &completed, &expiry)
+		&j.Days, &j.Bytes, &requested, &due, &j.State, &j.LeaseOwner, &leaseUntil, &completed, &expiry, &j.Error)
 	j.ObjectModified, j.Requested, j.Due = fromNanos(mtime), fromNanos(requested), fromNanos(due)
 	j.LeaseUntil, j.Completed, j.Expiry = fromNanosOrZero(leaseUntil), fromNanosOrZero(completed), fromNanosOrZero(expiry)
 	return j, err
@@ -55,12 +55,12 @@ func queryJobs(ctx context.Context, q querier, query string, args ...any) ([]met
 }
 
 func upsertJob(ctx context.Context, tx *sql.Tx, j *meta.RestoreJob) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, priority = excluded.priority, days = excluded.days,
 		due = excluded.due, state = excluded.state, lease_owner = excluded.lease_owner, lease_until = excluded.lease_until,
-		completed = excluded.completed, expiry = excluded.expiry`,
+		completed = excluded.completed, expiry = excluded.expiry, error = excluded.error`,
 		j.ID, j.Bucket, j.Key, j.VersionID, j.ObjectETag, nanos(j.ObjectModified), j.StorageClass, j.Tier, j.Priority, j.Days, j.Bytes,
-		nanos(j.Requested), nanos(j.Due), j.State, j.LeaseOwner, nanosOrZero(j.LeaseUntil), nanosOrZero(j.Completed), nanosOrZero(j.Expiry))
+		nanos(j.Requested), nanos(j.Due), j.State, j.LeaseOwner, nanosOrZero(j.LeaseUntil), nanosOrZero(j.Completed), nanosOrZero(j.Expiry), j.Error)
 	return err
 }
 
@@ -122,24 +122,42 @@ func (s *Store) ClaimRestores(ctx context.Context, now time.Time, owner string, 
 	return out, err
 }
 
+// claimedJob returns the pending job jobID that owner holds, or
+// ErrLeaseLost, and the object it restores if the key still holds that
+// version (nil otherwise).
+func claimedJob(ctx context.Context, tx *sql.Tx, jobID, owner string) (meta.RestoreJob, *meta.Object, error) {
+	jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE id = ?`, jobID)
+	if err != nil {
+		return meta.RestoreJob{}, nil, err
+	}
+	if len(jobs) == 0 || jobs[0].State != meta.RestorePending || jobs[0].LeaseOwner != owner {
+		return meta.RestoreJob{}, nil, fmt.Errorf("restore job %s: %w", jobID, meta.ErrLeaseLost)
+	}
+	j := jobs[0]
+	o, err := getCurrent(ctx, tx, j.Bucket, j.Key)
+	if err != nil || o == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) {
+		return j, nil, err
+	}
+	return j, o, nil
+}
+
+func addCounter(ctx context.Context, tx *sql.Tx, c meta.CounterAdd) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO counters (name, day, key, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (name, day, key) DO UPDATE SET n = n + excluded.n`, c.Name, c.Day, c.Key, c.N)
+	return err
+}
+
 // CompleteRestore implements meta.Store.
-func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, copy []meta.Segment, completed, expiry time.Time) (freed []string, err error) {
+func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta.RestoreCompletion) (freed []string, err error) {
+	copy, expiry := c.Copy, c.Expiry
 	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		freed = nil
-		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE id = ?`, jobID)
+		j, o, err := claimedJob(ctx, tx, jobID, owner)
 		if err != nil {
 			return err
 		}
-		if len(jobs) == 0 || jobs[0].State != meta.RestorePending || jobs[0].LeaseOwner != owner {
-			return fmt.Errorf("restore job %s: %w", jobID, meta.ErrLeaseLost)
-		}
-		j := jobs[0]
-		j.Completed, j.LeaseOwner, j.LeaseUntil = completed, "", time.Time{}
-		o, err := getCurrent(ctx, tx, j.Bucket, j.Key)
-		if err != nil {
-			return err
-		}
-		if o == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) {
+		j.Completed, j.LeaseOwner, j.LeaseUntil = c.Completed, "", time.Time{}
+		if o == nil {
 			j.State = meta.RestoreCancelled
 			for _, sg := range copy {
 				freed = append(freed, sg.BlobID)
@@ -152,7 +170,7 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, copy [
 				old = append(old, sg.BlobID)
 			}
 		}
-		r := meta.Restore{Tier: j.Tier, Days: j.Days, Requested: j.Requested, Expiry: expiry, Copy: copy}
+		r := meta.Restore{Tier: j.Tier, Days: j.Days, Requested: j.Requested, Expiry: expiry, Copy: copy, Inline: c.Inline}
 		if o.Restore != nil {
 			r.Requested = o.Restore.Requested
 		}
@@ -170,8 +188,42 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, copy [
 		if err := writeObject(ctx, tx, o); err != nil {
 			return err
 		}
+		if c.Meter.Name != "" {
+			if err := addCounter(ctx, tx, c.Meter); err != nil {
+				return err
+			}
+		}
 		j.State, j.Expiry = meta.RestoreDone, expiry
 		freed = old
+		return upsertJob(ctx, tx, &j)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return freed, nil
+}
+
+// FailRestore implements meta.Store.
+func (s *Store) FailRestore(ctx context.Context, jobID, owner, reason string, at time.Time) (freed []string, err error) {
+	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		freed = nil
+		j, o, err := claimedJob(ctx, tx, jobID, owner)
+		if err != nil {
+			return err
+		}
+		j.State, j.Error, j.Completed, j.LeaseOwner, j.LeaseUntil = meta.RestoreFailed, reason, at, "", time.Time{}
+		if o != nil && o.Restore != nil {
+			for _, sg := range o.Restore.Copy {
+				freed = append(freed, sg.BlobID)
+			}
+			if err := unref(ctx, tx, freed); err != nil {
+				return err
+			}
+			o.Restore = nil
+			if err := writeObject(ctx, tx, o); err != nil {
+				return err
+			}
+		}
 		return upsertJob(ctx, tx, &j)
 	})
 	if err != nil {
@@ -239,10 +291,11 @@ type txJobs struct {
 
 func (r txJobs) JobsSince(tier string, from time.Time) ([]meta.RestoreJob, error) {
 	if tier == "" {
-		return queryJobs(r.ctx, r.tx, `SELECT `+jobCols+` FROM restore_jobs WHERE requested >= ? AND state != ?`, nanos(from), meta.RestoreCancelled)
+		return queryJobs(r.ctx, r.tx, `SELECT `+jobCols+` FROM restore_jobs WHERE requested >= ? AND state NOT IN (?, ?)`,
+			nanos(from), meta.RestoreCancelled, meta.RestoreFailed)
 	}
-	return queryJobs(r.ctx, r.tx, `SELECT `+jobCols+` FROM restore_jobs WHERE tier = ? AND requested >= ? AND state != ?`,
-		tier, nanos(from), meta.RestoreCancelled)
+	return queryJobs(r.ctx, r.tx, `SELECT `+jobCols+` FROM restore_jobs WHERE tier = ? AND requested >= ? AND state NOT IN (?, ?)`,
+		tier, nanos(from), meta.RestoreCancelled, meta.RestoreFailed)
 }
 
 // CompletedRestores implements meta.Store.
@@ -272,9 +325,7 @@ func (s *Store) PutSetting(ctx context.Context, name string, value []byte) error
 // AddCounter implements meta.Store.
 func (s *Store) AddCounter(ctx context.Context, name string, day int64, key string, n int64) error {
 	return s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO counters (name, day, key, n) VALUES (?, ?, ?, ?)
-			ON CONFLICT (name, day, key) DO UPDATE SET n = n + excluded.n`, name, day, key, n)
-		return err
+		return addCounter(ctx, tx, meta.CounterAdd{Name: name, Day: day, Key: key, N: n})
 	})
 }
 

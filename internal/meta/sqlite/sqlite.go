@@ -218,9 +218,53 @@ func runSafely(ctx context.Context, fn func(context.Context, *sql.Tx) error, tx 
 	return fn(ctx, tx)
 }
 
+// migrate creates the schema, then applies the migrations a database
+// made by an older firn lacks; PRAGMA user_version counts those applied.
 func migrate(db *sql.DB) error {
-	_, err := db.Exec(schema)
-	return err
+	if _, err := db.Exec(schema); err != nil {
+		return err
+	}
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	for ; v < len(migrations); v++ {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// migrations change a schema made by an earlier version; each runs once,
+// in order, in its own transaction. Only ever append.
+var migrations = []string{
+	// 1: restore jobs that fail say why.
+	`ALTER TABLE restore_jobs ADD COLUMN error TEXT NOT NULL DEFAULT ''`,
+	// 2: when a lifecycle rule next acts on an object (0: never), indexed
+	// so the engine finds due work without scanning buckets.
+	`ALTER TABLE objects ADD COLUMN lc_due INTEGER NOT NULL DEFAULT 0;
+	 CREATE INDEX objects_lc_due ON objects (lc_due) WHERE lc_due > 0;`,
+	// 3: per-bucket configurations (meta.BucketConfigStore), dropped with
+	// their bucket.
+	`CREATE TABLE IF NOT EXISTS bucket_configs (
+		bucket TEXT NOT NULL REFERENCES buckets(name) ON DELETE CASCADE,
+		name   TEXT NOT NULL,
+		value  BLOB NOT NULL,
+		PRIMARY KEY (bucket, name)
+	) WITHOUT ROWID;`,
 }
 
 // schema is documented in docs/metadata-schema.md; keep them in step.
@@ -312,18 +356,30 @@ type attrs struct {
 	Parts    []meta.PartInfo   `json:"p,omitempty"`
 	Segments []meta.Segment    `json:"s,omitempty"`
 	Restore  *meta.Restore     `json:"r,omitempty"`
+	// RestoreInline says that the inline column holds Restore.Inline,
+	// the restored copy of an archived object.
+	RestoreInline bool `json:"ri,omitempty"`
 }
 
 func encodeAttrs(o *meta.Object) ([]byte, error) {
-	return json.Marshal(attrs{o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore})
+	return json.Marshal(attrs{o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore,
+		o.Restore != nil && o.Restore.Inline != nil})
 }
 
-func decodeAttrs(b []byte, o *meta.Object) error {
+// decodeAttrs fills o from its attrs column; withInline says whether
+// o.Inline was read from the inline column (a listing does not read it).
+func decodeAttrs(b []byte, o *meta.Object, withInline bool) error {
 	var a attrs
 	if err := json.Unmarshal(b, &a); err != nil {
 		return fmt.Errorf("decode attrs of %s/%s: %w", o.Bucket, o.Key, err)
 	}
 	o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore = a.Headers, a.UserMeta, a.Tags, a.Checksum, a.Parts, a.Segments, a.Restore
+	if a.RestoreInline && o.Restore != nil && withInline {
+		o.Restore.Inline, o.Inline = o.Inline, nil
+		if o.Restore.Inline == nil {
+			o.Restore.Inline = []byte{}
+		}
+	}
 	return nil
 }
 
@@ -471,14 +527,15 @@ func unref(ctx context.Context, tx *sql.Tx, ids []string) error {
 	return nil
 }
 
-const objectCols = `bucket, key, version_id, size, etag, mtime, storage_class, owner, attrs`
+const objectCols = `bucket, key, version_id, size, etag, mtime, storage_class, owner, attrs, lc_due`
 
 func scanObject(sc interface{ Scan(...any) error }, withInline bool) (*meta.Object, error) {
 	var o meta.Object
 	var mtime int64
 	var a []byte
 	var hasInline bool
-	dest := []any{&o.Bucket, &o.Key, &o.VersionID, &o.Size, &o.ETag, &mtime, &o.StorageClass, &o.Owner, &a}
+	var lcDue int64
+	dest := []any{&o.Bucket, &o.Key, &o.VersionID, &o.Size, &o.ETag, &mtime, &o.StorageClass, &o.Owner, &a, &lcDue}
 	if withInline {
 		dest = append(dest, &o.Inline, &hasInline)
 	}
@@ -490,7 +547,8 @@ func scanObject(sc interface{ Scan(...any) error }, withInline bool) (*meta.Obje
 		o.Inline = []byte{}
 	}
 	o.LastModified = fromNanos(mtime)
-	if err := decodeAttrs(a, &o); err != nil {
+	o.LifecycleDue = fromNanosOrZero(lcDue)
+	if err := decodeAttrs(a, &o, withInline); err != nil {
 		return nil, err
 	}
 	return &o, nil
@@ -525,10 +583,14 @@ func writeObject(ctx context.Context, tx *sql.Tx, o *meta.Object) error {
 	if o.Inline != nil {
 		inline = o.Inline
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO objects (`+objectCols+`, inline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	if o.Restore != nil && o.Restore.Inline != nil {
+		inline = o.Restore.Inline
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO objects (`+objectCols+`, inline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (bucket, key) DO UPDATE SET version_id = excluded.version_id, size = excluded.size, etag = excluded.etag,
-		mtime = excluded.mtime, storage_class = excluded.storage_class, owner = excluded.owner, attrs = excluded.attrs, inline = excluded.inline`,
-		o.Bucket, o.Key, o.VersionID, o.Size, o.ETag, nanos(o.LastModified), o.StorageClass, o.Owner, a, inline)
+		mtime = excluded.mtime, storage_class = excluded.storage_class, owner = excluded.owner, attrs = excluded.attrs,
+		lc_due = excluded.lc_due, inline = excluded.inline`,
+		o.Bucket, o.Key, o.VersionID, o.Size, o.ETag, nanos(o.LastModified), o.StorageClass, o.Owner, a, nanosOrZero(o.LifecycleDue), inline)
 	return err
 }
 
@@ -603,10 +665,16 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(o 
 
 // DeleteObject implements meta.Store.
 func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (deleted *meta.Object, freed []string, err error) {
+	return s.deleteObject(ctx, bucket, key, nil)
+}
+
+// deleteObject deletes the current object under key if keep (when set)
+// returns false for it.
+func (s *Store) deleteObject(ctx context.Context, bucket, key string, keep func(cur *meta.Object) bool) (deleted *meta.Object, freed []string, err error) {
 	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		deleted, freed = nil, nil
 		cur, err := getCurrent(ctx, tx, bucket, key)
-		if err != nil || cur == nil {
+		if err != nil || cur == nil || keep != nil && keep(cur) {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket = ? AND key = ?`, bucket, key); err != nil {
@@ -624,6 +692,25 @@ func (s *Store) DeleteObject(ctx context.Context, bucket, key string) (deleted *
 		return nil, nil, err
 	}
 	return deleted, freed, nil
+}
+
+// queryObjects runs a query selecting objectCols (without the inline
+// bytes) and returns its objects.
+func queryObjects(ctx context.Context, q querier, query string, args ...any) ([]meta.Object, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []meta.Object
+	for rows.Next() {
+		o, err := scanObject(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *o)
+	}
+	return out, rows.Err()
 }
 
 // ScanObjects implements meta.Store.
@@ -645,20 +732,8 @@ func (s *Store) ScanObjects(ctx context.Context, bucket, prefix, after string, l
 	}
 	q += ` ORDER BY key LIMIT ?`
 	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	out, err := queryObjects(ctx, s.r, q, args...)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []meta.Object
-	for rows.Next() {
-		o, err := scanObject(rows, false)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *o)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(out) == 0 {

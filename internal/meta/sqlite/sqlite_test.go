@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -230,5 +232,67 @@ func BenchmarkPutObject(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 		})
+	}
+}
+
+// TestMigrateOldDatabase: a database made before restore_jobs had its
+// error column (user_version 0) is migrated on open, once.
+func TestMigrateOldDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meta.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(schema); err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != 0 {
+		t.Fatalf("user_version %d, %v", v, err)
+	}
+	db.Close()
+	for range 2 { // the second open finds nothing to do
+		s, err := Open(path)
+		if err != nil {
+			t.Fatalf("Open of an old database: %v", err)
+		}
+		if _, err := s.ListRestores(t.Context(), meta.RestoreFailed, 10); err != nil {
+			t.Errorf("ListRestores after migration: %v", err)
+		}
+		s.Close()
+	}
+	db, _ = sql.Open("sqlite", "file:"+path)
+	defer db.Close()
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil || v != len(migrations) {
+		t.Errorf("user_version %d, %v; want %d", v, err, len(migrations))
+	}
+}
+
+// TestDueObjectsUsesIndex: finding due lifecycle work reads the partial
+// index, not the objects table, so its cost does not grow with the
+// number of objects that are not due.
+func TestDueObjectsUsesIndex(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "meta.db"))
+	for _, q := range []string{
+		`EXPLAIN QUERY PLAN SELECT ` + objectCols + ` FROM objects WHERE lc_due > 0 AND lc_due <= 5 ORDER BY lc_due LIMIT 10`,
+		`EXPLAIN QUERY PLAN SELECT COUNT(*), MIN(lc_due) FROM objects WHERE lc_due > 0 AND lc_due <= 5`,
+	} {
+		rows, err := s.r.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if got := fmt.Sprint(plan); !strings.Contains(got, "objects_lc_due") || strings.Contains(got, "SCAN objects") {
+			t.Errorf("plan of %q: %s; want a search of objects_lc_due", q, got)
+		}
 	}
 }

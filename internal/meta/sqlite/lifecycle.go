@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/firnhq/firn/internal/meta"
+)
+
+// DueObjects implements meta.Store through the partial index
+// objects_lc_due.
+func (s *Store) DueObjects(ctx context.Context, now time.Time, limit int) ([]meta.Object, error) {
+	return queryObjects(ctx, s.r, `SELECT `+objectCols+` FROM objects WHERE lc_due > 0 AND lc_due <= ? ORDER BY lc_due LIMIT ?`,
+		nanos(now), limit)
+}
+
+// UpdateLifecycle implements meta.Store.
+func (s *Store) UpdateLifecycle(ctx context.Context, updates []meta.LifecycleUpdate) (int, error) {
+	var applied int
+	err := s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		applied = 0
+		byClass, err := tx.PrepareContext(ctx, `UPDATE objects SET storage_class = ?, lc_due = ? WHERE bucket = ? AND key = ? AND etag = ? AND mtime = ?`)
+		if err != nil {
+			return err
+		}
+		defer byClass.Close()
+		dueOnly, err := tx.PrepareContext(ctx, `UPDATE objects SET lc_due = ? WHERE bucket = ? AND key = ? AND etag = ? AND mtime = ?`)
+		if err != nil {
+			return err
+		}
+		defer dueOnly.Close()
+		for _, u := range updates {
+			var res sql.Result
+			if u.StorageClass != "" {
+				res, err = byClass.ExecContext(ctx, u.StorageClass, nanosOrZero(u.Due), u.Bucket, u.Key, u.ETag, nanos(u.Modified))
+			} else {
+				res, err = dueOnly.ExecContext(ctx, nanosOrZero(u.Due), u.Bucket, u.Key, u.ETag, nanos(u.Modified))
+			}
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				applied++
+			}
+		}
+		return nil
+	})
+	return applied, err
+}
+
+// LifecycleBacklog implements meta.Store.
+func (s *Store) LifecycleBacklog(ctx context.Context, now time.Time) (int64, time.Time, error) {
+	var n int64
+	var oldest sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*), MIN(lc_due) FROM objects WHERE lc_due > 0 AND lc_due <= ?`, nanos(now)).Scan(&n, &oldest)
+	if err != nil || !oldest.Valid {
+		return n, time.Time{}, err
+	}
+	return n, fromNanos(oldest.Int64), nil
+}
+
+// ExpireObject implements meta.Store.
+func (s *Store) ExpireObject(ctx context.Context, bucket, key, etag string, modified time.Time) (*meta.Object, []string, error) {
+	return s.deleteObject(ctx, bucket, key, func(cur *meta.Object) bool {
+		return cur.ETag != etag || !cur.LastModified.Equal(modified)
+	})
+}
