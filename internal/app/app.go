@@ -20,8 +20,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/firnhq/firn/internal/blob"
 	blobfs "github.com/firnhq/firn/internal/blob/fs"
 	"github.com/firnhq/firn/internal/blob/pack"
+	"github.com/firnhq/firn/internal/blob/remote"
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/config"
 	"github.com/firnhq/firn/internal/glacierapi"
@@ -188,11 +190,33 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if err != nil {
 		return nil, err
 	}
+	classTiers, err := object.ParseClassTiers(cfg.ClassTiers)
+	if err != nil {
+		return nil, err
+	}
+	var remoteStore blob.Store
+	if cfg.Remote.Bucket != "" {
+		rs, err := remote.Open(ctx, remote.Config{Endpoint: cfg.Remote.Endpoint, Region: cfg.Remote.Region,
+			Bucket: cfg.Remote.Bucket, Prefix: cfg.Remote.Prefix, StorageClass: cfg.Remote.StorageClass,
+			PathStyle: cfg.Remote.PathStyle, AccessKey: cfg.Remote.AccessKey, SecretKey: cfg.Remote.SecretKey,
+			Clock: clk, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("remote tier: %w", err)
+		}
+		remoteStore = rs
+		log.Info("remote tier", "endpoint", cfg.Remote.Endpoint, "bucket", cfg.Remote.Bucket, "prefix", cfg.Remote.Prefix,
+			"storage_class", cfg.Remote.StorageClass)
+	}
+	for class, tier := range classTiers {
+		if tier == object.RemoteTier && remoteStore == nil {
+			return nil, fmt.Errorf("class-tiers: %s is mapped to the remote tier, but remote-bucket is not set", class)
+		}
+	}
 	inline := cfg.InlineMax
 	if inline == 0 {
 		inline = -1
 	}
-	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Restore: restoreCfg,
+	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Remote: remoteStore, ClassTiers: classTiers, Restore: restoreCfg,
 		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline})
 	// Nothing is in flight yet: every unreferenced blob is an orphan.
 	if n, err := svc.CollectGarbage(ctx, 0); err != nil {
@@ -234,10 +258,14 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	s.stop = stop
 	worker := &restore.Worker{Service: svc, Owner: "firn-" + randomString(8, "abcdefghijklmnopqrstuvwxyz0123456789"),
 		Every: cfg.RestoreEvery, Lease: cfg.RestoreLease, Log: log}
-	s.wg.Add(4)
+	s.wg.Add(5)
 	go func() {
 		defer s.wg.Done()
 		worker.Run(bg)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.runLifecycle(bg)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -279,9 +307,16 @@ func (s *Server) collectLoop(ctx context.Context) {
 }
 
 // maintainArchive seals partly filled packs, scrubs and compacts the
-// archive on their schedules.
+// archive on their schedules, looking once a minute or as often as the
+// shortest of them asks (at most once a second).
 func (s *Server) maintainArchive(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
+	every := time.Minute
+	for _, d := range []time.Duration{s.cfg.SealEvery, s.cfg.ScrubEvery, s.cfg.CompactEvery} {
+		if d > 0 && d < every {
+			every = max(d, time.Second)
+		}
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	now := time.Now()
 	lastSeal, lastScrub, lastCompact := now, now, now

@@ -42,6 +42,13 @@ type Server struct {
 	// in model time (see object.ParseRestoreLatency).
 	RestoreLatency string
 	RestoreEvery   time.Duration // how often the restore worker polls
+	// ClassTiers overrides which tier each storage class is stored on:
+	// "CLASS=tier,..." with tier hot, archive or remote (see
+	// object.ParseClassTiers).
+	ClassTiers string
+	// Remote is the remote tier: a bucket on another S3-compatible
+	// service. It is used only when Remote.Bucket is set.
+	Remote Remote
 	// RestoreLease is how long a worker holds a claimed restore job; a
 	// crashed worker's jobs are taken over once it runs out.
 	RestoreLease time.Duration
@@ -53,6 +60,21 @@ type Server struct {
 	AccessKey, SecretKey string
 }
 
+// Remote configures the remote tier. Its credentials come only from
+// FIRN_REMOTE_ACCESS_KEY / FIRN_REMOTE_SECRET_KEY, or else the
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+// variables (read by the remote store).
+type Remote struct {
+	Endpoint     string // URL of the service; empty: AWS
+	Region       string // SigV4 region
+	Bucket       string // must exist
+	Prefix       string // put before every blob id
+	StorageClass string // the remote class blobs are written in
+	PathStyle    bool   // address the bucket as ENDPOINT/BUCKET
+	// AccessKey and SecretKey sign the remote requests.
+	AccessKey, SecretKey string
+}
+
 // Defaults returns the embedded defaults.
 func Defaults() Server {
 	return Server{
@@ -60,6 +82,7 @@ func Defaults() Server {
 		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
 		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond, RestoreLease: time.Minute,
 		PackSize: 256 << 20, PackData: 4, PackParity: 2, SealEvery: time.Hour, ScrubEvery: 7 * 24 * time.Hour, CompactEvery: 24 * time.Hour,
+		Remote: Remote{Region: "us-east-1", PathStyle: true},
 	}
 }
 
@@ -89,6 +112,13 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=12h" ("0s": as fast as the media allows)`)
 	fs.DurationVar(&c.RestoreEvery, "restore-every", c.RestoreEvery, "poll interval of the restore worker")
 	fs.DurationVar(&c.RestoreLease, "restore-lease", c.RestoreLease, "how long a worker holds a restore job before another may take it over")
+	fs.StringVar(&c.ClassTiers, "class-tiers", c.ClassTiers, `tier of each storage class, e.g. "GLACIER=remote,DEEP_ARCHIVE=remote" (tiers: hot, archive, remote; default: GLACIER_IR, GLACIER, DEEP_ARCHIVE on archive, the rest hot)`)
+	fs.StringVar(&c.Remote.Endpoint, "remote-endpoint", c.Remote.Endpoint, "URL of the S3-compatible service of the remote tier (empty: AWS)")
+	fs.StringVar(&c.Remote.Region, "remote-region", c.Remote.Region, "region of the remote tier")
+	fs.StringVar(&c.Remote.Bucket, "remote-bucket", c.Remote.Bucket, "bucket of the remote tier (empty: no remote tier)")
+	fs.StringVar(&c.Remote.Prefix, "remote-prefix", c.Remote.Prefix, `key prefix of the remote tier's blobs, e.g. "firn/"`)
+	fs.StringVar(&c.Remote.StorageClass, "remote-storage-class", c.Remote.StorageClass, "storage class the remote tier's blobs are written in, e.g. DEEP_ARCHIVE on AWS (default the remote's STANDARD)")
+	fs.BoolVar(&c.Remote.PathStyle, "remote-path-style", c.Remote.PathStyle, "address the remote bucket as ENDPOINT/BUCKET (false: BUCKET.ENDPOINT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -149,6 +179,10 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	c.AccessKey, c.SecretKey = env("FIRN_ACCESS_KEY"), env("FIRN_SECRET_KEY")
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		return c, fs, fmt.Errorf("config: set both FIRN_ACCESS_KEY and FIRN_SECRET_KEY, or neither")
+	}
+	c.Remote.AccessKey, c.Remote.SecretKey = env("FIRN_REMOTE_ACCESS_KEY"), env("FIRN_REMOTE_SECRET_KEY")
+	if (c.Remote.AccessKey == "") != (c.Remote.SecretKey == "") {
+		return c, fs, fmt.Errorf("config: set both FIRN_REMOTE_ACCESS_KEY and FIRN_REMOTE_SECRET_KEY, or neither")
 	}
 	if c.DayLength <= 0 {
 		return c, fs, fmt.Errorf("config: day-length must be positive")

@@ -86,6 +86,8 @@ func (s *Service) ListBuckets(ctx context.Context, owner string) ([]meta.Bucket,
 // DeleteBucket removes an empty bucket and its incomplete uploads.
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	freed, err := s.meta.DeleteBucket(ctx, name)
+	s.lifecycles.forget(name) // its configurations went with it
+	s.tierings.forget(name)
 	if err != nil {
 		return err
 	}

@@ -103,12 +103,17 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 			// The bytes must be read: to move them, or to checksum them.
 			return s.rewrite(ctx, src, class, in.Algorithm, apply)
 		}
+		cfg, opt, err := s.lifecycleFor(ctx, in.Bucket)
+		if err != nil {
+			return nil, err
+		}
 		var out *meta.Object
-		err := s.meta.UpdateObject(ctx, in.Bucket, in.Key, func(o *meta.Object) error {
+		err = s.meta.UpdateObject(ctx, in.Bucket, in.Key, func(o *meta.Object) error {
 			if o.ETag != src.ETag {
 				return ErrPreconditionFailed // changed under us
 			}
 			apply(o)
+			o.LifecycleDue = nextDue(cfg, o, opt)
 			out = o
 			return nil
 		})

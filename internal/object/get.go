@@ -195,7 +195,7 @@ func readable(o *meta.Object) ([]meta.Segment, []byte, error) {
 	if o.Restore == nil || o.Restore.Ongoing || o.Restore.Expiry.IsZero() {
 		return nil, nil, &ArchivedError{StorageClass: o.StorageClass}
 	}
-	return o.Restore.Copy, nil, nil
+	return o.Restore.Copy, o.Restore.Inline, nil
 }
 
 // open returns a reader of n bytes of o's readable data from off.

@@ -99,7 +99,8 @@ type UploadPartInput struct {
 }
 
 // UploadPart stores a part, replacing an earlier one with its number.
-// Parts carry no label in the archive: a part is not the object.
+// In the archive its label names the object, the upload and the part, so
+// an archive read without firn can put the object together again.
 func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (meta.Part, error) {
 	if err := CheckPartNumber(in.PartNumber); err != nil {
 		return meta.Part{}, err
@@ -116,7 +117,8 @@ func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (meta.Part
 		}
 		integ.Algorithm = checksum.Algorithm(u.Template.Checksum.Algorithm)
 	}
-	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), blob.Label{}, in.Body, in.Size, MaxPutSize, -1, integ)
+	label := blob.Label{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, PartNumber: in.PartNumber}
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), label, in.Body, in.Size, MaxPutSize, -1, integ)
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -193,7 +195,8 @@ func (s *Service) uploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Pa
 		return meta.Part{}, src, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), blob.Label{}, rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
+	label := blob.Label{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, PartNumber: in.PartNumber}
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), label, rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
 	if err != nil {
 		return meta.Part{}, src, err
 	}
@@ -230,12 +233,17 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 	if err != nil {
 		return nil, err
 	}
+	cfg, opt, err := s.lifecycleFor(ctx, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
 	var out *meta.Object
 	freed, err := s.meta.CompleteUpload(ctx, in.Bucket, in.Key, in.UploadID, func(parts []meta.Part) (*meta.Object, error) {
 		o, err := s.assemble(u, parts, in)
 		if err != nil {
 			return nil, err
 		}
+		o.LifecycleDue = nextDue(cfg, o, opt)
 		out = o
 		return o, nil
 	})

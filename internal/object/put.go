@@ -228,7 +228,11 @@ func (s *Service) newObject(bucket, key, owner, class string, d *data) *meta.Obj
 // commitObject stores o, then settles the blob bookkeeping: on success the
 // replaced bytes are freed, on failure o's own blob is.
 func (s *Service) commitObject(ctx context.Context, o *meta.Object, check meta.PutCheck) error {
-	freed, err := s.meta.PutObject(ctx, o, check)
+	err := s.scheduleLifecycle(ctx, o)
+	var freed []string
+	if err == nil {
+		freed, err = s.meta.PutObject(ctx, o, check)
+	}
 	for _, id := range o.BlobIDs() {
 		s.untrack(id)
 	}

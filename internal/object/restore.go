@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firnhq/firn/internal/blob"
@@ -200,11 +202,16 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 }
 
 // RunRestores completes up to limit due restore jobs as worker owner:
-// each archived object's bytes are read from the archive tier and copied
-// to the hot store, then the job is completed in one metadata commit. A
-// crash at any point leaves the job pending (its lease runs out and it is
-// claimed again) and at worst an orphaned copy for the collector, so
-// every job completes exactly once. It returns how many jobs it finished.
+// each archived object's bytes are read from its tier and copied to the
+// hot store, then the job is completed (and its bytes metered) in one
+// metadata commit. Jobs whose objects share an archive pack are read
+// together, in the pack's order, so each pack is read once. A crash at
+// any point leaves the job pending (its lease runs out and it is claimed
+// again) and at worst an orphaned copy for the collector, so every job
+// completes exactly once. A job whose bytes are damaged beyond repair
+// fails (and is reported); one whose remote tier must first restore the
+// bytes asks the remote and is tried again when its lease runs out. It
+// returns how many jobs it finished.
 func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Duration, limit int) (int, error) {
 	now := s.clock.Now().UTC()
 	jobs, err := s.meta.ClaimRestores(ctx, now, owner, lease, limit)
@@ -212,43 +219,155 @@ func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Dura
 		return 0, err
 	}
 	done := 0
+	var errs []error
+	var mu sync.Mutex // guards done and errs: completions commit concurrently
+	count := func(j meta.RestoreJob, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err == nil:
+			done++
+		case errors.Is(err, meta.ErrLeaseLost), errors.Is(err, errLater), errors.Is(err, errJobFailed):
+		default:
+			errs = append(errs, fmt.Errorf("restore %s/%s: %w", j.Bucket, j.Key, err))
+		}
+	}
+	// Jobs whose object is one blob of a store that reads in batches go
+	// through ReadBatch; the others one by one.
+	batches := map[string][]restoreRun{}
 	for _, j := range jobs {
-		if err := s.runRestore(ctx, owner, j); err != nil {
-			if errors.Is(err, meta.ErrLeaseLost) {
+		o, err := s.meta.GetObject(ctx, j.Bucket, j.Key)
+		if err != nil && !errors.Is(err, meta.ErrNoSuchKey) {
+			count(j, err)
+			continue
+		}
+		if o == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) || len(o.Segments) == 0 {
+			// The object went away or changed (the job is cancelled), or
+			// it is empty (there is nothing to read).
+			count(j, s.finishRestore(ctx, owner, j, nil, []byte{}))
+			continue
+		}
+		if len(o.Segments) == 1 {
+			if _, ok := s.storeOf(o.Segments[0].Tier).(blob.BatchReader); ok {
+				batches[o.Segments[0].Tier] = append(batches[o.Segments[0].Tier], restoreRun{j, o})
 				continue
 			}
-			return done, fmt.Errorf("restore %s/%s: %w", j.Bucket, j.Key, err)
 		}
-		done++
+		count(j, s.restoreOne(ctx, owner, j, o))
 	}
-	return done, nil
+	for tier, runs := range batches {
+		byID := make(map[string]restoreRun, len(runs))
+		ids := make([]string, 0, len(runs))
+		for _, r := range runs {
+			id := r.o.Segments[0].BlobID
+			if _, dup := byID[id]; dup {
+				continue // one job per object version is active at a time
+			}
+			byID[id] = r
+			ids = append(ids, id)
+		}
+		// The pack is read in order, one object after the other; the
+		// completions commit concurrently, so the metadata store groups
+		// them into few commits.
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, restoreCommitters)
+		s.pin(ids)
+		err := s.storeOf(tier).(blob.BatchReader).ReadBatch(ctx, ids, func(id string, rd io.Reader) error {
+			r := byID[id]
+			delete(byID, id)
+			copy, inline, err := s.copyOut(ctx, owner, r.j, r.o, rd)
+			if err != nil {
+				count(r.j, err)
+				return ctx.Err()
+			}
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				count(r.j, s.finishRestore(ctx, owner, r.j, copy, inline))
+			})
+			return ctx.Err()
+		})
+		wg.Wait()
+		s.unpin(ids)
+		if err != nil {
+			for _, r := range byID {
+				count(r.j, err)
+			}
+		}
+	}
+	return done, errors.Join(errs...)
 }
 
-func (s *Service) runRestore(ctx context.Context, owner string, j meta.RestoreJob) error {
-	o, err := s.meta.GetObject(ctx, j.Bucket, j.Key)
-	if err != nil && !errors.Is(err, meta.ErrNoSuchKey) {
+// restoreRun is a claimed job with the object it restores.
+type restoreRun struct {
+	j meta.RestoreJob
+	o *meta.Object
+}
+
+// errJobFailed: the job failed for good (and was recorded so).
+var errJobFailed = errors.New("restore job failed")
+
+// errLater: the job is left for a later claim, when its lease has run
+// out (a remote tier is restoring its bytes, or its object changed and
+// the next claim cancels it).
+var errLater = errors.New("restore job left for a later claim")
+
+// restoreOne restores the object of job j by reading its segments.
+func (s *Service) restoreOne(ctx context.Context, owner string, j meta.RestoreJob, o *meta.Object) error {
+	rc, err := s.openSegments(ctx, o.Segments, nil, 0, o.Size)
+	if errors.Is(err, errChanged) {
+		return errLater // the object changed under us; the next claim cancels the job
+	}
+	if err != nil {
+		return s.restoreFailed(ctx, owner, j, o, err)
+	}
+	defer rc.Close()
+	copy, inline, err := s.copyOut(ctx, owner, j, o, rc)
+	if err != nil {
 		return err
 	}
-	var copy []meta.Segment
-	if o != nil && o.ETag == j.ObjectETag && o.LastModified.Equal(j.ObjectModified) && len(o.Segments) > 0 {
-		rc, err := s.openSegments(ctx, o.Segments, nil, 0, o.Size)
-		if err != nil {
-			return err
-		}
-		d, err := s.receive(ctx, "", blob.Label{}, rc, o.Size, MaxObjectSize, -1, Integrity{})
-		rc.Close()
-		if err != nil {
-			return err
-		}
-		if len(o.Parts) == 0 && hex.EncodeToString(d.md5) != o.ETag {
+	return s.finishRestore(ctx, owner, j, copy, inline)
+}
+
+// restoreCommitters bounds the completions of one batch that commit at
+// once.
+const restoreCommitters = 16
+
+// copyOut copies the archived bytes of o from r to the hot store: a blob,
+// or inline bytes for a small object. A failure is handled (see
+// restoreFailed) and returned.
+func (s *Service) copyOut(ctx context.Context, owner string, j meta.RestoreJob, o *meta.Object, r io.Reader) ([]meta.Segment, []byte, error) {
+	// A small copy lives in the metadata record, as a small hot object
+	// does: no file, no fsyncs of its own.
+	d, err := s.receive(ctx, "", blob.Label{}, r, o.Size, MaxObjectSize, s.inlineMax, Integrity{})
+	if err != nil {
+		return nil, nil, s.restoreFailed(ctx, owner, j, o, err)
+	}
+	if len(o.Parts) == 0 && hex.EncodeToString(d.md5) != o.ETag {
+		if d.blobID != "" {
 			s.untrack(d.blobID)
 			s.free(ctx, []string{d.blobID})
-			return fmt.Errorf("archived bytes do not match the object's ETag")
 		}
-		copy = []meta.Segment{{BlobID: d.blobID, Size: d.size}}
+		return nil, nil, s.restoreFailed(ctx, owner, j, o, fmt.Errorf("archived bytes do not match the object's ETag: %w", blob.ErrCorrupt))
 	}
+	if d.blobID == "" {
+		if d.inline == nil {
+			d.inline = []byte{}
+		}
+		return nil, d.inline, nil
+	}
+	return []meta.Segment{{BlobID: d.blobID, Size: d.size}}, nil, nil
+}
+
+// finishRestore completes job j with its copy (blob segments, or inline
+// bytes); if the object went away meanwhile the job is cancelled. The
+// bytes read are metered in the same commit.
+func (s *Service) finishRestore(ctx context.Context, owner string, j meta.RestoreJob, copy []meta.Segment, inline []byte) error {
 	completed := s.clock.Now().UTC()
-	freed, err := s.meta.CompleteRestore(ctx, j.ID, owner, copy, completed, s.restoreExpiry(completed, j.Days))
+	freed, err := s.meta.CompleteRestore(ctx, j.ID, owner, meta.RestoreCompletion{
+		Copy: copy, Inline: inline, Completed: completed, Expiry: s.restoreExpiry(completed, j.Days),
+		Meter: meta.CounterAdd{Name: retrievedCounter, Day: retrieval.Day(completed, s.clock.DayLength()), Key: j.Tier, N: j.Bytes},
+	})
 	for _, sg := range copy {
 		s.untrack(sg.BlobID)
 	}
@@ -258,12 +377,48 @@ func (s *Service) runRestore(ctx context.Context, owner string, j meta.RestoreJo
 	}
 	s.free(ctx, freed)
 	s.log.Debug("restore job done", "job", j.ID, "bucket", j.Bucket, "key", j.Key, "tier", j.Tier)
-	// Meter what was read from the archive, for cost reports. A crash
-	// just here loses one record, never a restore.
-	if err := s.RetrievalStore().AddRetrieved(ctx, retrieval.Day(completed, s.clock.DayLength()), j.Tier, j.Bytes); err != nil {
-		s.log.Warn("meter restore", "err", err)
-	}
 	return nil
+}
+
+// restoreFailed handles a failed read of job j's bytes: damage beyond
+// repair fails the job for good, a remote tier that must restore first
+// is asked to, and anything else is returned so the job is tried again.
+func (s *Service) restoreFailed(ctx context.Context, owner string, j meta.RestoreJob, o *meta.Object, err error) error {
+	if errors.Is(err, blob.ErrNotFound) {
+		// Freed meanwhile because the object changed (the next claim
+		// cancels the job), or lost if it did not.
+		cur, gerr := s.meta.GetObject(ctx, j.Bucket, j.Key)
+		if gerr != nil && !errors.Is(gerr, meta.ErrNoSuchKey) {
+			return gerr
+		}
+		if cur == nil || cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) {
+			return errLater
+		}
+		err = fmt.Errorf("archived bytes missing: %w (%w)", blob.ErrCorrupt, err)
+	}
+	switch {
+	case errors.Is(err, blob.ErrCorrupt):
+		s.log.Error("restore failed: archived bytes damaged beyond repair", "job", j.ID, "bucket", j.Bucket, "key", j.Key, "err", err)
+		freed, ferr := s.meta.FailRestore(ctx, j.ID, owner, err.Error(), s.clock.Now().UTC())
+		if ferr != nil {
+			return ferr
+		}
+		s.free(ctx, freed)
+		return errJobFailed
+	case errors.Is(err, blob.ErrNeedsRestore):
+		for _, sg := range o.Segments {
+			rs, ok := s.storeOf(sg.Tier).(blob.Restorer)
+			if !ok {
+				return err
+			}
+			if rerr := rs.Restore(ctx, sg.BlobID, 1, j.Tier); rerr != nil {
+				return rerr
+			}
+		}
+		s.log.Info("restore waits for the remote tier", "job", j.ID, "bucket", j.Bucket, "key", j.Key)
+		return errLater
+	}
+	return err
 }
 
 // ExpireRestores drops restored copies whose time is up and returns how

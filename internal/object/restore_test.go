@@ -23,6 +23,8 @@ type fixture struct {
 	clock *clock.Fake
 	meta  *sqlite.Store
 	svc   *Service
+	// tune, when set, changes the service's configuration at open.
+	tune func(*Config)
 }
 
 // newFixture builds a service over real stores in a temp dir, with a fake
@@ -55,7 +57,11 @@ func (f *fixture) open() {
 		f.t.Fatal(err)
 	}
 	f.meta = ms
-	f.svc = New(Config{Meta: ms, Blobs: hot, Archive: arch, Clock: f.clock, InlineMax: 1024})
+	cfg := Config{Meta: ms, Blobs: hot, Archive: arch, Clock: f.clock, InlineMax: 1024}
+	if f.tune != nil {
+		f.tune(&cfg)
+	}
+	f.svc = New(cfg)
 }
 
 func (f *fixture) put(bucket, key, class string, body []byte) *meta.Object {
@@ -361,7 +367,7 @@ func TestRestoreJobsAreDurable(t *testing.T) {
 	if len(jobs) != 2 {
 		t.Fatalf("done jobs: got %d, want 2", len(jobs))
 	}
-	if _, err := f.meta.CompleteRestore(context.Background(), jobs[0].ID, "dead-worker", nil, f.clock.Now(), f.clock.Now()); !errors.Is(err, meta.ErrLeaseLost) {
+	if _, err := f.meta.CompleteRestore(context.Background(), jobs[0].ID, "dead-worker", meta.RestoreCompletion{Completed: f.clock.Now(), Expiry: f.clock.Now()}); !errors.Is(err, meta.ErrLeaseLost) {
 		t.Errorf("late completion: got %v, want ErrLeaseLost", err)
 	}
 }

@@ -84,11 +84,14 @@ const (
 type Config struct {
 	Meta  meta.Store
 	Blobs blob.Store // the hot store
-	// Archive is the archive tier's store; nil keeps every class on the
-	// hot store.
+	// Archive is the archive tier's store; nil keeps the classes mapped
+	// to it on the hot store.
 	Archive blob.Store
+	// Remote is the remote tier's store (RemoteTier); nil keeps the
+	// classes mapped to it on the hot store.
+	Remote blob.Store
 	// ClassTiers overrides which tier each storage class is stored on
-	// ("" for hot, ArchiveTier); see DefaultClassTiers.
+	// ("" for hot, ArchiveTier, RemoteTier); see DefaultClassTiers.
 	ClassTiers map[string]string
 	// Restore configures restore jobs; zero values take the defaults.
 	Restore RestoreConfig
@@ -111,7 +114,7 @@ type Config struct {
 type Service struct {
 	meta          meta.Store
 	blobs         blob.Store
-	archive       blob.Store
+	tiers         map[string]blob.Store // by tier name; the hot store is blobs
 	classTiers    map[string]string
 	restoreCfg    RestoreConfig
 	freeTierBytes int64
@@ -121,6 +124,9 @@ type Service struct {
 	inlineMax     int64
 	minPartSize   int64
 
+	lifecycles lifecycleCache // bucket lifecycle configurations read so far
+	tierings   tieringState   // bucket Intelligent-Tiering configurations read so far
+
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced
 	pins     map[string]int      // blobs open for reading, by reader count
@@ -129,12 +135,18 @@ type Service struct {
 
 // New returns a Service.
 func New(c Config) *Service {
-	s := &Service{meta: c.Meta, blobs: c.Blobs, archive: c.Archive, clock: c.Clock, log: c.Log, region: c.Region,
+	s := &Service{meta: c.Meta, blobs: c.Blobs, tiers: map[string]blob.Store{}, clock: c.Clock, log: c.Log, region: c.Region,
 		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
 		pins: map[string]int{}, deferred: map[string]bool{},
 		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes}
 	for class, tier := range c.ClassTiers {
 		s.classTiers[class] = tier
+	}
+	if c.Archive != nil {
+		s.tiers[ArchiveTier] = c.Archive
+	}
+	if c.Remote != nil {
+		s.tiers[RemoteTier] = c.Remote
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}

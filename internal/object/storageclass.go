@@ -1,17 +1,26 @@
 package object
 
-import "github.com/firnhq/firn/internal/blob"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
-// StorageClass names, as S3 spells them.
+	"github.com/firnhq/firn/internal/blob"
+	"github.com/firnhq/firn/internal/lifecycle"
+)
+
+// StorageClass names, as S3 spells them (the lifecycle rules use the
+// same).
 const (
-	Standard           = "STANDARD"
-	ReducedRedundancy  = "REDUCED_REDUNDANCY"
-	StandardIA         = "STANDARD_IA"
-	OnezoneIA          = "ONEZONE_IA"
-	IntelligentTiering = "INTELLIGENT_TIERING"
-	GlacierIR          = "GLACIER_IR"
-	Glacier            = "GLACIER"
-	DeepArchive        = "DEEP_ARCHIVE"
+	Standard           = lifecycle.Standard
+	ReducedRedundancy  = lifecycle.ReducedRedundancy
+	StandardIA         = lifecycle.StandardIA
+	OnezoneIA          = lifecycle.OnezoneIA
+	IntelligentTiering = lifecycle.IntelligentTiering
+	GlacierIR          = lifecycle.GlacierIR
+	Glacier            = lifecycle.Glacier
+	DeepArchive        = lifecycle.DeepArchive
 )
 
 // storageClasses are the classes firn accepts on PUT, COPY and multipart.
@@ -23,6 +32,10 @@ var storageClasses = map[string]bool{
 // ArchiveTier is the name of the archive tier in segments and
 // ClassTiers; the hot tier's name is "".
 const ArchiveTier = "archive"
+
+// RemoteTier is the name of the remote tier (a bucket on another
+// S3-compatible service) in segments and ClassTiers.
+const RemoteTier = "remote"
 
 // DefaultClassTiers maps every class to its default tier: GLACIER_IR,
 // GLACIER and DEEP_ARCHIVE to the archive store, the others to the hot
@@ -36,33 +49,63 @@ func DefaultClassTiers() map[string]string {
 	return m
 }
 
+// ParseClassTiers reads a class-to-tier mapping written as
+// "CLASS=tier,..." where tier is hot, archive or remote:
+// "GLACIER=remote,DEEP_ARCHIVE=remote". Classes not named keep their
+// default tier.
+func ParseClassTiers(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		class, tier, ok := strings.Cut(item, "=")
+		class, tier = strings.TrimSpace(class), strings.TrimSpace(tier)
+		if !ok || !storageClasses[class] {
+			return nil, fmt.Errorf("class tier %q: want CLASS=tier with a storage class such as GLACIER", item)
+		}
+		switch tier {
+		case "hot":
+			m[class] = ""
+		case ArchiveTier, RemoteTier:
+			m[class] = tier
+		default:
+			return nil, fmt.Errorf("class tier %q: tier must be hot, archive or remote", item)
+		}
+	}
+	return m, nil
+}
+
 // RestoreRequired reports whether objects of class must be restored
 // before they can be read (GLACIER and DEEP_ARCHIVE).
 func RestoreRequired(class string) bool { return class == Glacier || class == DeepArchive }
 
-// tierOf returns the tier a class is stored on: the archive tier only when
-// an archive store is configured.
+// tierOf returns the tier a class is stored on: the hot tier when the
+// class's tier has no store configured.
 func (s *Service) tierOf(class string) string {
-	if s.archive == nil {
+	t := s.classTiers[class]
+	if s.tiers[t] == nil {
 		return ""
 	}
-	return s.classTiers[class]
+	return t
 }
 
 // storeOf returns the store of a tier.
 func (s *Service) storeOf(tier string) blob.Store {
-	if tier == ArchiveTier && s.archive != nil {
-		return s.archive
+	if st := s.tiers[tier]; st != nil {
+		return st
 	}
 	return s.blobs
 }
 
-// stores returns every configured store.
+// stores returns every configured store, the hot one first.
 func (s *Service) stores() []blob.Store {
-	if s.archive != nil {
-		return []blob.Store{s.blobs, s.archive}
+	out := []blob.Store{s.blobs}
+	for _, name := range slices.Sorted(maps.Keys(s.tiers)) {
+		out = append(out, s.tiers[name])
 	}
-	return []blob.Store{s.blobs}
+	return out
 }
 
 // ArchivedError is returned when an archived object's bytes are asked for

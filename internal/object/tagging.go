@@ -34,8 +34,13 @@ func (s *Service) PutObjectTagging(ctx context.Context, bucket, key string, tags
 	if err := checkTags(tags); err != nil {
 		return err
 	}
+	cfg, opt, err := s.lifecycleFor(ctx, bucket)
+	if err != nil {
+		return err
+	}
 	return s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
 		o.Tags = tags
+		o.LifecycleDue = nextDue(cfg, o, opt) // tag filters may now match or not
 		return nil
 	})
 }

@@ -26,7 +26,7 @@ type Worker struct {
 	Owner   string        // lease owner name, unique per worker
 	Every   time.Duration // poll interval; 250ms when zero
 	Lease   time.Duration // how long a claimed job is held; 10m when zero
-	Batch   int           // jobs per poll; 16 when zero
+	Batch   int           // jobs per poll; 256 when zero
 	Log     *slog.Logger  // nil: discard
 }
 
@@ -40,7 +40,7 @@ func (w *Worker) Run(ctx context.Context) {
 		lease = 10 * time.Minute
 	}
 	if batch <= 0 {
-		batch = 16
+		batch = 256
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/firnhq/firn/internal/checksum"
+	"github.com/firnhq/firn/internal/lifecycle"
+	"github.com/firnhq/firn/internal/lifecycle/tiering"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/object"
 	"github.com/firnhq/firn/internal/retrieval"
@@ -89,6 +91,14 @@ var (
 	// never retried by SDKs), see docs/configuration.md.
 	errPolicyEnforced = &APIError{"PolicyEnforcedException", "RestoreObject request denied by current data retrieval policy.", 400, nil}
 	errSlowDown       = &APIError{"SlowDown", "Please reduce your request rate.", 503, nil}
+
+	// errNoSuchLifecycleConfiguration is answered with the bucket's
+	// name (BucketName), as S3 does.
+	errNoSuchLifecycleConfiguration = &APIError{"NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", 404, nil}
+	// errNoSuchConfiguration: no Intelligent-Tiering configuration with
+	// the id asked for.
+	errNoSuchConfiguration   = &APIError{"NoSuchConfiguration", "The specified configuration does not exist.", 404, nil}
+	errTooManyConfigurations = &APIError{"TooManyConfigurations", tiering.MsgTooManyConfigurations, 400, nil}
 )
 
 // toAPIError maps a domain error to the S3 error for it, in one place.
@@ -118,6 +128,10 @@ func toAPIError(err error) (*APIError, bool) {
 			msg += " " + pe.Detail
 		}
 		return errPolicyEnforced.with(msg), true
+	}
+	var le *lifecycle.Error
+	if errors.As(err, &le) {
+		return lifecycleError(le), true
 	}
 	var ia *object.InvalidArgumentError
 	if errors.As(err, &ia) {
@@ -153,6 +167,9 @@ var errorMap = []struct {
 	{meta.ErrNoSuchKey, errNoSuchKey},
 	{meta.ErrNoSuchUpload, errNoSuchUpload},
 	{meta.ErrBucketNotEmpty, errBucketNotEmpty},
+	{object.ErrNoSuchLifecycleConfiguration, errNoSuchLifecycleConfiguration},
+	{object.ErrNoSuchTieringConfiguration, errNoSuchConfiguration},
+	{object.ErrTooManyTieringConfigurations, errTooManyConfigurations},
 	{object.ErrInvalidBucketName, errInvalidBucketName},
 	{object.ErrRestoreNotAllowed, errRestoreNotAllowed},
 	{object.ErrActiveTier, errObjectInActiveTier},
@@ -232,6 +249,22 @@ func sigError(se *sigv4.Error) *APIError {
 		e.Extra = append(e.Extra, [2]string{"Region", se.Region})
 	}
 	return e
+}
+
+// lifecycleError maps a refused lifecycle configuration to the entry of
+// the error table with its code, carrying S3's message.
+// lifecycleError maps a refused configuration document (lifecycle or
+// Intelligent-Tiering: they share lifecycle.Error) to S3's error.
+func lifecycleError(le *lifecycle.Error) *APIError {
+	switch le.Code {
+	case lifecycle.CodeMalformedXML:
+		return errMalformedXML
+	case lifecycle.CodeInvalidArgument:
+		return errInvalidArgument.with(le.Message)
+	case lifecycle.CodeInvalidRequest:
+		return errInvalidRequest.with(le.Message)
+	}
+	return &APIError{le.Code, le.Message, le.Status(), nil}
 }
 
 func checksumMismatchMessage(err error) string {

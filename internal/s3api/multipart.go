@@ -41,6 +41,10 @@ func (h *Handler) createMultipartUpload(rq *request) error {
 		rq.w.Header().Set("x-amz-checksum-algorithm", a)
 		rq.w.Header().Set("x-amz-checksum-type", u.Template.Checksum.Type)
 	}
+	if at, rule, ok := h.svc.AbortDateFor(rq.r.Context(), u); ok {
+		rq.w.Header().Set("x-amz-abort-date", at.Format(http.TimeFormat))
+		rq.w.Header().Set("x-amz-abort-rule-id", rule)
+	}
 	writeXML(rq.w, initiateMultipartUploadResult{Xmlns: s3NS, Bucket: rq.bucket, Key: rq.key, UploadID: u.ID})
 	return nil
 }
@@ -157,6 +161,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 		res.ChecksumType = o.Checksum.Type
 		res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	}
+	h.setExpiration(rq, o)
 	writeXML(rq.w, res)
 	return nil
 }

@@ -122,6 +122,7 @@ func (h *Handler) putObject(rq *request) error {
 	hd := rq.w.Header()
 	hd.Set("ETag", `"`+o.ETag+`"`)
 	setChecksumHeader(hd, o.Checksum.Algorithm, o.Checksum.Type, o.Checksum.Value)
+	h.setExpiration(rq, o)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -337,6 +338,7 @@ func (h *Handler) getObject(rq *request, head bool) error {
 		defer rd.Close()
 	}
 	setObjectHeaders(hd, o)
+	h.setExpiration(rq, o)
 	for p, name := range responseOverrides {
 		if v := rq.q.Get(p); v != "" {
 			hd.Set(name, v)
@@ -485,6 +487,7 @@ func (h *Handler) copyObject(rq *request) error {
 		res.ChecksumType = o.Checksum.Type
 		res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	}
+	h.setExpiration(rq, o)
 	writeXML(rq.w, res)
 	return nil
 }

@@ -218,9 +218,13 @@ func (h *Handler) routeBucket(rq *request) error {
 	switch rq.r.Method {
 	case http.MethodPut:
 		switch {
-		case rq.has("versioning"), rq.has("tagging"), rq.has("policy"), rq.has("lifecycle"), rq.has("acl"),
+		case rq.has("lifecycle"):
+			return h.putBucketLifecycle(rq)
+		case rq.has("intelligent-tiering"):
+			return h.putBucketIntelligentTiering(rq)
+		case rq.has("versioning"), rq.has("tagging"), rq.has("policy"), rq.has("acl"),
 			rq.has("cors"), rq.has("encryption"), rq.has("notification"), rq.has("replication"), rq.has("website"),
-			rq.has("logging"), rq.has("publicAccessBlock"), rq.has("object-lock"), rq.has("intelligent-tiering"),
+			rq.has("logging"), rq.has("publicAccessBlock"), rq.has("object-lock"),
 			rq.has("ownershipControls"), rq.has("accelerate"), rq.has("requestPayment"):
 			return errNotImplemented
 		}
@@ -228,6 +232,12 @@ func (h *Handler) routeBucket(rq *request) error {
 	case http.MethodHead:
 		return h.headBucket(rq)
 	case http.MethodDelete:
+		if rq.has("lifecycle") {
+			return h.deleteBucketLifecycle(rq)
+		}
+		if rq.has("intelligent-tiering") {
+			return h.deleteBucketIntelligentTiering(rq)
+		}
 		if len(rq.q) > 0 {
 			return errNotImplemented
 		}
@@ -242,8 +252,12 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.getBucketVersioning(rq)
 		case rq.has("acl"):
 			return h.getACL(rq)
+		case rq.has("lifecycle"):
+			return h.getBucketLifecycle(rq)
+		case rq.has("intelligent-tiering"):
+			return h.getBucketIntelligentTiering(rq)
 		case rq.has("versions"), rq.has("encryption"), rq.has("notification"), rq.has("logging"),
-			rq.has("intelligent-tiering"), rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
+			rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
 			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
 			return errNotImplemented
 		}
@@ -330,7 +344,6 @@ func (h *Handler) routeObject(rq *request) error {
 var unsetConfigs = map[string]*APIError{
 	"policy":            {"NoSuchBucketPolicy", "The bucket policy does not exist", 404, nil},
 	"cors":              {"NoSuchCORSConfiguration", "The CORS configuration does not exist", 404, nil},
-	"lifecycle":         {"NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", 404, nil},
 	"tagging":           {"NoSuchTagSet", "The TagSet does not exist", 404, nil},
 	"website":           {"NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration", 404, nil},
 	"replication":       {"ReplicationConfigurationNotFoundError", "The replication configuration was not found", 404, nil},
