@@ -17,9 +17,10 @@ import (
 )
 
 const adminUsage = `Usage:
-  firn admin restore list [--data DIR] [--state pending|done|expired|cancelled] [--limit N] [--json]
+  firn admin restore list [--data DIR] [--state pending|done|expired|cancelled|failed] [--limit N] [--json]
   firn admin retrieval-policy [--data DIR] [--json]                      show the policy
   firn admin retrieval-policy [--data DIR] --set None|FreeTier|BytesPerHour [--bytes-per-hour N]
+  firn admin lifecycle status [--data DIR] [--json]                      backlog and lateness of lifecycle actions
 `
 
 // runAdmin runs `firn admin ...` against a data directory (the server may
@@ -34,6 +35,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return adminRestoreList(ctx, args[2:], stdout, stderr)
 	case args[0] == "retrieval-policy":
 		return adminPolicy(ctx, args[1:], stdout, stderr)
+	case args[0] == "lifecycle" && len(args) > 1 && args[1] == "status":
+		return adminLifecycleStatus(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "firn admin: unknown command %q\n\n%s", args[0], adminUsage)
 	return ExitUsage
@@ -90,10 +93,11 @@ func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writ
 			Bytes                                      int64
 			Requested, Due                             time.Time
 			Completed, Expiry                          *time.Time `json:",omitempty"`
+			Error                                      string     `json:",omitempty"`
 		}
 		out := []row{}
 		for _, j := range jobs {
-			r := row{j.ID, j.Bucket, j.Key, j.StorageClass, j.Tier, j.State, j.Days, j.Bytes, j.Requested, j.Due, nil, nil}
+			r := row{j.ID, j.Bucket, j.Key, j.StorageClass, j.Tier, j.State, j.Days, j.Bytes, j.Requested, j.Due, nil, nil, j.Error}
 			if !j.Completed.IsZero() {
 				r.Completed = &j.Completed
 			}
@@ -113,6 +117,9 @@ func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\ts3://%s/%s\n", j.State, j.Tier, j.StorageClass, j.Bytes,
 			j.Requested.Format(time.RFC3339), when, j.Bucket, j.Key)
+		if j.Error != "" {
+			fmt.Fprintf(tw, "\t\t\t\t\terror:\t%s\n", j.Error)
+		}
 	}
 	tw.Flush()
 	return ExitOK
@@ -168,6 +175,52 @@ func printJSON(stdout, stderr io.Writer, v any) int {
 	if err := enc.Encode(v); err != nil {
 		fmt.Fprintln(stderr, "firn:", err)
 		return ExitFailure
+	}
+	return ExitOK
+}
+
+func adminLifecycleStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, data := adminFlags("firn admin lifecycle status", stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	svc, closer, code := openAdmin(*data, stderr)
+	if closer == nil {
+		return code
+	}
+	defer closer.Close()
+	st, err := svc.LifecycleStatus(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return ExitFailure
+	}
+	if *asJSON {
+		out := struct {
+			Buckets         []string
+			Due             int64
+			Oldest          *time.Time `json:",omitempty"`
+			LatenessSeconds float64
+			Reconciling     map[string]string
+		}{Buckets: st.Buckets, Due: st.Due, LatenessSeconds: st.Lateness.Seconds(), Reconciling: st.Reconciling}
+		if out.Buckets == nil {
+			out.Buckets = []string{}
+		}
+		if !st.Oldest.IsZero() {
+			out.Oldest = &st.Oldest
+		}
+		return printJSON(stdout, stderr, out)
+	}
+	fmt.Fprintf(stdout, "buckets with lifecycle rules: %d\n", len(st.Buckets))
+	fmt.Fprintf(stdout, "actions due, not yet applied: %d\n", st.Due)
+	if st.Due > 0 {
+		fmt.Fprintf(stdout, "oldest due since %s (%s late)\n", st.Oldest.Format(time.RFC3339), st.Lateness.Round(time.Second))
+	}
+	for b, after := range st.Reconciling {
+		if after == "" {
+			after = "(start)"
+		}
+		fmt.Fprintf(stdout, "re-evaluating s3://%s: at key %q\n", b, after)
 	}
 	return ExitOK
 }

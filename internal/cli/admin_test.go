@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
@@ -57,5 +58,30 @@ func TestAdmin(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "admin", "restore", "list", "--data", t.TempDir()); code != ExitFailure {
 		t.Errorf("restore list of a non-firn directory: exit %d, want %d", code, ExitFailure)
+	}
+
+	// Lifecycle status: one bucket with rules, nothing due yet.
+	svc, closer, err := app.OpenAdmin(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.CreateBucket(context.Background(), "logs", "", "AK"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PutBucketLifecycle(context.Background(), "logs", []byte(`<LifecycleConfiguration><Rule><ID>x</ID><Status>Enabled</Status>
+		<Filter/><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>`), ""); err != nil {
+		t.Fatal(err)
+	}
+	closer.Close()
+	code, out, errs := runCLI(t, "admin", "lifecycle", "status", "--data", dir, "--json")
+	var st struct {
+		Buckets []string
+		Due     int64
+	}
+	if err := json.Unmarshal([]byte(out), &st); code != ExitOK || err != nil || len(st.Buckets) != 1 || st.Buckets[0] != "logs" || st.Due != 0 {
+		t.Errorf("lifecycle status: exit %d, %q (%v), stderr %q", code, out, err, errs)
+	}
+	if code, out, _ := runCLI(t, "admin", "lifecycle", "status", "--data", dir); code != ExitOK || !strings.Contains(out, "buckets with lifecycle rules: 1") {
+		t.Errorf("lifecycle status table: exit %d, %q", code, out)
 	}
 }

@@ -32,6 +32,8 @@ Usage:
   firn server [flags]     run the S3 server (firn server -h for flags)
   firn pack ls|extract    read archive packs without the server (firn pack -h)
   firn admin ...          inspect restore jobs, set the retrieval policy
+  firn backup ...         encrypted, deduplicated backups to any S3 endpoint (firn backup -h)
+  firn lifecycle preview|simulate  what a lifecycle policy will do and cost (firn lifecycle -h)
   firn version            print the version
 
 Settings come from flags, FIRN_* environment variables and a config file
@@ -54,6 +56,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "pack":
 		return runPack(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args[1:], stdout, stderr)
+	case "lifecycle":
+		return runLifecycle(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "firn", Version)
 		return ExitOK

@@ -95,7 +95,8 @@ func runPackLs(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return code
 }
 
-// labelString shows a label as bucket/key, with the version if any.
+// labelString shows a label as bucket/key, with the version if any, and
+// the upload and part number of a multipart part.
 func labelString(l pack.Label) string {
 	if l == (pack.Label{}) {
 		return "-"
@@ -103,6 +104,9 @@ func labelString(l pack.Label) string {
 	s := fmt.Sprintf("%q", l.Bucket+"/"+l.Key)
 	if l.VersionID != "" {
 		s += fmt.Sprintf(" version %q", l.VersionID)
+	}
+	if l.PartNumber > 0 {
+		s += fmt.Sprintf(" upload %q part %d", l.UploadID, l.PartNumber)
 	}
 	return s
 }
@@ -248,6 +252,12 @@ func labelPath(l pack.Label) string {
 	parts := []string{escapeElem(strings.ReplaceAll(escapePercent(l.Bucket), "/", "%2F"), false)}
 	for _, el := range strings.Split(l.Key, "/") {
 		parts = append(parts, escapeElem(el, true))
+	}
+	if l.PartNumber > 0 {
+		// KEY.parts/UPLOAD/00001: the parts of an upload sort in order,
+		// so concatenating them rebuilds the object.
+		parts[len(parts)-1] += ".parts"
+		parts = append(parts, escapeElem(strings.ReplaceAll(escapePercent(l.UploadID), "/", "%2F"), false), fmt.Sprintf("%05d", l.PartNumber))
 	}
 	return strings.Join(parts, "/")
 }

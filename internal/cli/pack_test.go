@@ -67,14 +67,16 @@ func content(n int, seed byte) []byte {
 
 func TestPackLsExtract(t *testing.T) {
 	objs := map[pack.Label][]byte{
-		{Bucket: "photos", Key: "2024/beach.jpg"}:                 content(30000, 1),
-		{Bucket: "photos", Key: "2024/hike.jpg", VersionID: "v1"}: content(50000, 2),
-		{Bucket: "docs", Key: "report.txt"}:                       bytes.Repeat([]byte("quarterly numbers\n"), 2000),
-		{Bucket: "docs", Key: "../../escape"}:                     []byte("nope"),
-		{Bucket: "docs", Key: "/abs/./x"}:                         []byte("abs"),
-		{Bucket: "../up", Key: "k"}:                               []byte("bucket"),
-		{Bucket: "docs", Key: "dir/"}:                             nil,
-		{Bucket: "docs", Key: "100%/done"}:                        []byte("pct"),
+		{Bucket: "photos", Key: "2024/beach.jpg"}:                        content(30000, 1),
+		{Bucket: "photos", Key: "2024/hike.jpg", VersionID: "v1"}:        content(50000, 2),
+		{Bucket: "docs", Key: "report.txt"}:                              bytes.Repeat([]byte("quarterly numbers\n"), 2000),
+		{Bucket: "docs", Key: "../../escape"}:                            []byte("nope"),
+		{Bucket: "docs", Key: "/abs/./x"}:                                []byte("abs"),
+		{Bucket: "../up", Key: "k"}:                                      []byte("bucket"),
+		{Bucket: "docs", Key: "dir/"}:                                    nil,
+		{Bucket: "docs", Key: "100%/done"}:                               []byte("pct"),
+		{Bucket: "big", Key: "db.dump", UploadID: "u/1", PartNumber: 1}:  content(20000, 3),
+		{Bucket: "big", Key: "db.dump", UploadID: "u/1", PartNumber: 12}: content(7000, 4),
 	}
 	dirs, byID := packArchive(t, objs, [][]byte{content(1000, 9)})
 
@@ -87,7 +89,7 @@ func TestPackLsExtract(t *testing.T) {
 			t.Errorf("pack ls: id %s missing from\n%s", id, out)
 		}
 	}
-	for _, want := range []string{`"photos/2024/beach.jpg"`, `version "v1"`, "zstd", "none", "4+2 shards, 6 found"} {
+	for _, want := range []string{`"photos/2024/beach.jpg"`, `version "v1"`, "zstd", "none", "4+2 shards, 6 found", `"big/db.dump" upload "u/1" part 12`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pack ls: %q missing from\n%s", want, out)
 		}
@@ -103,14 +105,16 @@ func TestPackLsExtract(t *testing.T) {
 		t.Fatalf("pack extract: exit %d, stderr %s", code, errOut)
 	}
 	want := map[string][]byte{
-		"photos/2024/beach.jpg":     objs[pack.Label{Bucket: "photos", Key: "2024/beach.jpg"}],
-		"photos/2024/hike.jpg":      objs[pack.Label{Bucket: "photos", Key: "2024/hike.jpg", VersionID: "v1"}],
-		"docs/report.txt":           objs[pack.Label{Bucket: "docs", Key: "report.txt"}],
-		"docs/%2E%2E/%2E%2E/escape": []byte("nope"),
-		"docs/%2F/abs/%2E/x":        []byte("abs"),
-		"..%2Fup/k":                 []byte("bucket"),
-		"docs/dir/%2F":              {},
-		"docs/100%25/done":          []byte("pct"),
+		"photos/2024/beach.jpg":         objs[pack.Label{Bucket: "photos", Key: "2024/beach.jpg"}],
+		"photos/2024/hike.jpg":          objs[pack.Label{Bucket: "photos", Key: "2024/hike.jpg", VersionID: "v1"}],
+		"docs/report.txt":               objs[pack.Label{Bucket: "docs", Key: "report.txt"}],
+		"docs/%2E%2E/%2E%2E/escape":     []byte("nope"),
+		"docs/%2F/abs/%2E/x":            []byte("abs"),
+		"..%2Fup/k":                     []byte("bucket"),
+		"docs/dir/%2F":                  {},
+		"docs/100%25/done":              []byte("pct"),
+		"big/db.dump.parts/u%2F1/00001": objs[pack.Label{Bucket: "big", Key: "db.dump", UploadID: "u/1", PartNumber: 1}],
+		"big/db.dump.parts/u%2F1/00012": objs[pack.Label{Bucket: "big", Key: "db.dump", UploadID: "u/1", PartNumber: 12}],
 	}
 	for name, data := range want {
 		got, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(name)))
