@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 const (
@@ -79,7 +80,11 @@ func runWithServer(m *testing.M) (int, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := []string{"server", "--data", filepath.Join(dir, "data"), "--address", addr, "--log-level", "warn"}
+	args := []string{"server", "--data", filepath.Join(dir, "data"), "--address", addr, "--log-level", "warn",
+		// Restores as fast as the disks allow and packs sealed soon, so
+		// the archive benchmarks measure the media, not the AWS-like
+		// waits.
+		"--restore-latency", "Expedited=0s,Standard=0s,Bulk=0s", "--restore-every", "20ms", "--seal-every", "1s"}
 	// FIRN_BENCH_ARGS adds server flags, e.g. "--inline-max 0" to measure
 	// small objects stored as files.
 	args = append(args, strings.Fields(os.Getenv("FIRN_BENCH_ARGS"))...)
@@ -195,10 +200,14 @@ func payload(size int) []byte {
 }
 
 func benchPut(b *testing.B, bucket string, size, conc, keys int) {
+	benchPutClass(b, bucket, "", size, conc, keys)
+}
+
+func benchPutClass(b *testing.B, bucket string, class types.StorageClass, size, conc, keys int) {
 	ensureBucket(b, bucket)
 	p := payload(size)
 	run(b, conc, int64(size), func(c *s3.Client, i int64) error {
-		_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+		_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), StorageClass: class,
 			Key: aws.String(fmt.Sprintf("obj/%08d", i%int64(keys))), Body: bytes.NewReader(p), ContentLength: aws.Int64(int64(size))})
 		return err
 	})
@@ -236,3 +245,91 @@ func BenchmarkPut4KiB(b *testing.B)  { benchPut(b, "small", 4<<10, 16, 2000) }
 func BenchmarkGet4KiB(b *testing.B)  { benchGet(b, "small", 4<<10, 16, 2000) }
 func BenchmarkPut64MiB(b *testing.B) { benchPut(b, "large", 64<<20, 4, 20) }
 func BenchmarkGet64MiB(b *testing.B) { benchGet(b, "large", 64<<20, 4, 20) }
+
+// BenchmarkPutGlacier64MiB: PUT into GLACIER, i.e. into the archive
+// tier's packs (journal, then sealed into shards).
+func BenchmarkPutGlacier64MiB(b *testing.B) {
+	benchPutClass(b, "archive", types.StorageClassGlacier, 64<<20, 4, 20)
+}
+
+// BenchmarkRestore10kSmall: the time from the first RestoreObject to the
+// last restored copy for 10,000 GLACIER objects of 4 KiB that share
+// packs (one op restores all of them; PUT and seal are not timed). The
+// server runs restores with no modelled latency, so this is the media
+// and the job machinery.
+func BenchmarkRestore10kSmall(b *testing.B) {
+	const count, size, conc = 10000, 4 << 10, 16
+	c := client()
+	ctx := context.Background()
+	p := payload(size)
+	var requests time.Duration
+	for n := range b.N {
+		b.StopTimer()
+		bucket := fmt.Sprintf("restore-%d-%d", time.Now().UnixNano(), n)
+		ensureBucket(b, bucket)
+		each(b, conc, count, func(i int) error {
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("cold/%05d", i)),
+				Body: bytes.NewReader(p), ContentLength: aws.Int64(size), StorageClass: types.StorageClassGlacier})
+			return err
+		})
+		time.Sleep(2500 * time.Millisecond) // --seal-every 1s: the packs are sealed
+		b.StartTimer()
+		start := time.Now()
+		each(b, conc, count, func(i int) error {
+			_, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: aws.String(bucket), Key: aws.String(fmt.Sprintf("cold/%05d", i)),
+				RestoreRequest: &types.RestoreRequest{Days: aws.Int32(1), GlacierJobParameters: &types.GlacierJobParameters{Tier: types.TierBulk}}})
+			return err
+		})
+		requests += time.Since(start)
+		for restored := 0; restored < count; {
+			restored = 0
+			pg := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket),
+				OptionalObjectAttributes: []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus}})
+			for pg.HasMorePages() {
+				page, err := pg.NextPage(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, o := range page.Contents {
+					if o.RestoreStatus != nil && !aws.ToBool(o.RestoreStatus.IsRestoreInProgress) {
+						restored++
+					}
+				}
+			}
+			if restored < count {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/10k-restores")
+	b.ReportMetric(requests.Seconds()/float64(b.N), "s-of-requests")
+	b.ReportMetric(float64(count*b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// each runs fn(0..n-1) over conc goroutines and fails b on an error.
+func each(b *testing.B, conc, n int, fn func(i int) error) {
+	var next atomic.Int64
+	var failed atomic.Value
+	done := make(chan struct{}, conc)
+	for range conc {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					failed.Store(err)
+					return
+				}
+			}
+		}()
+	}
+	for range conc {
+		<-done
+	}
+	if err, ok := failed.Load().(error); ok {
+		b.Fatal(err)
+	}
+}

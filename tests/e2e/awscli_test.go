@@ -75,12 +75,17 @@ func TestAWSCLIv1(t *testing.T) {
 // awsCLI runs one AWS CLI.
 type awsCLI struct {
 	*client
-	argv []string
+	argv     []string
+	endpoint string // the server's; "" for the shared one (srv)
 }
 
 func (a *awsCLI) run(args ...string) string {
 	a.t.Helper()
-	full := append(append(append([]string{}, a.argv[1:]...), args...), "--endpoint-url", srv.Endpoint)
+	endpoint := a.endpoint
+	if endpoint == "" {
+		endpoint = srv.Endpoint
+	}
+	full := append(append(append([]string{}, a.argv[1:]...), args...), "--endpoint-url", endpoint)
 	return a.client.run(a.argv[0], full...)
 }
 

@@ -121,8 +121,8 @@ func moduleRoot() (string, error) {
 }
 
 // startServer builds firn into dir and starts it on a free loopback port
-// with a fresh data directory.
-func startServer(dir string) (*server, error) {
+// with a fresh data directory, and extra server flags.
+func startServer(dir string, extra ...string) (*server, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -151,9 +151,10 @@ func startServer(dir string) (*server, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.cmd = exec.Command(bin, "server", "--data", filepath.Join(dir, fmt.Sprintf("data-%d", attempt)), "--address", s.Addr,
+		argv := []string{"server", "--data", filepath.Join(dir, fmt.Sprintf("data-%d", attempt)), "--address", s.Addr,
 			// Restores complete as fast as the disk allows.
-			"--restore-latency", "Expedited=0s,Standard=0s,Bulk=0s")
+			"--restore-latency", "Expedited=0s,Standard=0s,Bulk=0s"}
+		s.cmd = exec.Command(bin, append(argv, extra...)...)
 		s.cmd.Env = append(cleanEnv(dir), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)
 		s.cmd.Stdout, s.cmd.Stderr = logf, logf
 		if err := s.cmd.Start(); err != nil {
