@@ -122,6 +122,15 @@ type Object struct {
 	// Restore is set while an archived object is being restored or has
 	// a restored copy.
 	Restore *Restore
+	// DeleteMarker: this version is a delete marker, with no bytes,
+	// headers or tags (see VersionStore).
+	DeleteMarker bool
+	// IsLatest: this is the key's latest version (set by the version
+	// reads of VersionStore; GetObject's current object is always latest).
+	IsLatest bool
+	// NoncurrentSince is when a newer version replaced this one as the
+	// latest; zero for the latest version.
+	NoncurrentSince time.Time
 	// LifecycleDue is when a lifecycle rule of its bucket next acts on
 	// the object; zero when none will. Stores index it (DueObjects), so
 	// the lifecycle engine finds due work without scanning buckets.
@@ -189,15 +198,15 @@ type Store interface {
 	GetBucket(ctx context.Context, name string) (Bucket, error)
 	// ListBuckets returns every bucket in name order.
 	ListBuckets(ctx context.Context) ([]Bucket, error)
-	// DeleteBucket removes an empty bucket, aborting its multipart
+	// DeleteBucket removes a bucket without versions, aborting its multipart
 	// uploads and dropping its configurations, and returns the blobs the
 	// uploads referenced. ErrNoSuchBucket, ErrBucketNotEmpty.
 	DeleteBucket(ctx context.Context, name string) (freed []string, err error)
 
-	// PutObject makes o the current object under its key, replacing any
-	// previous one, after check (if not nil) accepted the current object.
-	// The blobs of o become referenced; those of the replaced object are
-	// freed. ErrNoSuchBucket.
+	// PutObject makes o the latest version of its key, after check (if
+	// not nil) accepted the current object; what becomes of the previous
+	// versions is VersionStore's rule. The blobs of o become referenced;
+	// those of a replaced version are freed. ErrNoSuchBucket.
 	PutObject(ctx context.Context, o *Object, check PutCheck) (freed []string, err error)
 	// GetObject returns the current object with its inline bytes.
 	// ErrNoSuchBucket, ErrNoSuchKey.
@@ -206,9 +215,9 @@ type Store interface {
 	// storage class, but not its bytes) with fn, atomically.
 	// ErrNoSuchBucket, ErrNoSuchKey, or fn's error.
 	UpdateObject(ctx context.Context, bucket, key string, fn func(o *Object) error) error
-	// DeleteObject removes the current object under key. Deleting a
-	// missing key is not an error: deleted reports whether one existed.
-	// ErrNoSuchBucket.
+	// DeleteObject removes the current object under key, as
+	// DeleteVersion does its version. Deleting a missing key is not an
+	// error: deleted reports whether one existed. ErrNoSuchBucket.
 	DeleteObject(ctx context.Context, bucket, key string) (deleted *Object, freed []string, err error)
 	// ScanObjects returns up to limit current objects whose keys start
 	// with prefix and sort strictly after after, in key order, without
@@ -241,6 +250,7 @@ type Store interface {
 	// time, so this is S3's (key, initiation) order. ErrNoSuchBucket.
 	ScanUploads(ctx context.Context, bucket, prefix, afterKey, afterID string, limit int) ([]Upload, error)
 
+	VersionStore
 	RestoreStore
 	SettingStore
 	LifecycleStore

@@ -78,11 +78,13 @@ type JobReader interface {
 
 // RestoreStore keeps restore jobs. It is part of Store.
 type RestoreStore interface {
-	// StartRestore runs decide on the current object and its active job
+	// StartRestore runs decide on the object version versionID of key
+	// ("": the current object) and its active job
 	// (pending or done; nil if none) atomically; decide may change
 	// o.Restore, which is stored, and returns the job to insert or update.
-	// ErrNoSuchBucket, ErrNoSuchKey, or decide's error (nothing changes).
-	StartRestore(ctx context.Context, bucket, key string, decide RestoreDecision) error
+	// ErrNoSuchBucket, ErrNoSuchKey, ErrNoSuchVersion (also for a delete
+	// marker), or decide's error (nothing changes).
+	StartRestore(ctx context.Context, bucket, key, versionID string, decide RestoreDecision) error
 	// ClaimRestores leases up to limit pending jobs due at now whose
 	// lease is free or expired, lowest Priority then earliest Due first,
 	// to owner until now+lease.

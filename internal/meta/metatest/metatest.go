@@ -63,6 +63,13 @@ var tests = []struct {
 	{"Object/NoSuchBucket", testObjectNoSuchBucket},
 	{"Object/NoSuchKey", testObjectNoSuchKey},
 
+	{"Versions/Stack", testVersionsStack},
+	{"Versions/DeleteMarker", testVersionsDeleteMarker},
+	{"Versions/Null", testVersionsNull},
+	{"Versions/Update", testVersionsUpdate},
+	{"Versions/Scan", testVersionsScan},
+	{"Versions/Restore", testVersionsRestore},
+
 	{"Scan/Order", testScanOrder},
 	{"Scan/Prefix", testScanPrefix},
 	{"Scan/After", testScanAfter},

@@ -235,6 +235,7 @@ func testObjectPutCheck(t *testing.T, s meta.Store) {
 		return nil
 	}
 	first := fullObject("k")
+	first.VersionID = meta.NullVersion // replaced by the next null version
 	_, err := s.PutObject(ctx, first, record)
 	must(t, "PutObject with a passing check", err)
 	if len(seen) == 0 || seen[len(seen)-1] != nil {

@@ -32,7 +32,7 @@ func createBucketOnce(t *testing.T, s meta.Store) {
 // startJob starts a restore of key with tier and due.
 func startJob(t *testing.T, s meta.Store, key, id, tier string, prio int, due time.Time) {
 	t.Helper()
-	err := s.StartRestore(t.Context(), bucket, key, func(o *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
+	err := s.StartRestore(t.Context(), bucket, key, "", func(o *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		if active != nil {
 			t.Errorf("StartRestore %s: got active job %s, want none", key, active.ID)
 		}
@@ -62,7 +62,7 @@ func testRestoreStart(t *testing.T, s meta.Store) {
 	}
 	// The active job is shown to the next decision, and a refusal changes
 	// nothing.
-	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", "", func(o *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		if active == nil || active.ID != "j1" || active.State != meta.RestorePending {
 			t.Errorf("active job: got %+v, want pending j1", active)
 		}
@@ -75,12 +75,12 @@ func testRestoreStart(t *testing.T, s meta.Store) {
 		t.Errorf("refused decision changed the object: %+v", o.Restore)
 	}
 	// Errors of a missing object.
-	err = s.StartRestore(t.Context(), bucket, "missing", func(*meta.Object, *meta.RestoreJob, meta.JobReader) (*meta.RestoreJob, error) { return nil, nil })
+	err = s.StartRestore(t.Context(), bucket, "missing", "", func(*meta.Object, *meta.RestoreJob, meta.JobReader) (*meta.RestoreJob, error) { return nil, nil })
 	wantErr(t, "StartRestore missing key", err, meta.ErrNoSuchKey)
-	err = s.StartRestore(t.Context(), "nobucket", "a", func(*meta.Object, *meta.RestoreJob, meta.JobReader) (*meta.RestoreJob, error) { return nil, nil })
+	err = s.StartRestore(t.Context(), "nobucket", "a", "", func(*meta.Object, *meta.RestoreJob, meta.JobReader) (*meta.RestoreJob, error) { return nil, nil })
 	wantErr(t, "StartRestore missing bucket", err, meta.ErrNoSuchBucket)
 	// A decision may not change the bytes.
-	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, _ *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", "", func(o *meta.Object, _ *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		o.Segments = nil
 		return nil, nil
 	})
@@ -214,7 +214,7 @@ func testRestoreExpire(t *testing.T, s meta.Store) {
 		t.Errorf("expired copy still referenced")
 	}
 	// A later request sees no active job.
-	err = s.StartRestore(t.Context(), bucket, "a", func(_ *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", "", func(_ *meta.Object, active *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 		if active != nil {
 			t.Errorf("active job after expiry: %+v", active)
 		}
@@ -231,13 +231,13 @@ func testRestoreJobsSince(t *testing.T, s meta.Store) {
 	// startJob stamps Requested; move b's and c's later by hand.
 	for i, k := range []string{"b", "c"} {
 		tier := []string{"Standard", "Bulk"}[i]
-		err := s.StartRestore(t.Context(), bucket, k, func(o *meta.Object, _ *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
+		err := s.StartRestore(t.Context(), bucket, k, "", func(o *meta.Object, _ *meta.RestoreJob, _ meta.JobReader) (*meta.RestoreJob, error) {
 			return &meta.RestoreJob{ID: "new-" + k, Bucket: bucket, Key: k, ObjectETag: o.ETag, ObjectModified: o.LastModified,
 				Tier: tier, Requested: stamp.Add(time.Hour), Due: stamp.Add(time.Hour), State: meta.RestorePending}, nil
 		})
 		must(t, "StartRestore "+k, err)
 	}
-	err := s.StartRestore(t.Context(), bucket, "a", func(_ *meta.Object, _ *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+	err := s.StartRestore(t.Context(), bucket, "a", "", func(_ *meta.Object, _ *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
 		got, err := jobs.JobsSince("Standard", stamp.Add(time.Minute))
 		if err != nil {
 			return nil, err
@@ -306,7 +306,7 @@ func testRestoreFailed(t *testing.T, s meta.Store) {
 	wantErr(t, "FailRestore twice", err, meta.ErrLeaseLost)
 	// A failed job neither blocks a new request nor counts against the
 	// retrieval policy.
-	err = s.StartRestore(t.Context(), bucket, "a", func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+	err = s.StartRestore(t.Context(), bucket, "a", "", func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
 		if active != nil {
 			t.Errorf("active job after failure: %+v", active)
 		}

@@ -288,6 +288,7 @@ func testUploadComplete(t *testing.T, s meta.Store) {
 	putPart(t, s, "k", newPart("u2", 1, "q1"))
 
 	want := fullObject("k")
+	want.VersionID = meta.NullVersion // replaces the null version "old"
 	want.Segments = []meta.Segment{{BlobID: "p1", Size: 1001}, {BlobID: "p2", Size: 1002}, {BlobID: "p7", Size: 1007}}
 	want.Parts = []meta.PartInfo{{Number: 1, Size: 1001, ETag: "e1"}, {Number: 2, Size: 1002, ETag: "e2"}, {Number: 7, Size: 1007, ETag: "e7"}}
 	want.Size = 3010
@@ -295,7 +296,7 @@ func testUploadComplete(t *testing.T, s meta.Store) {
 	freed, err := s.CompleteUpload(ctx, bucket, "k", "u1", func(ps []meta.Part) (*meta.Object, error) {
 		got = ps
 		o := fullObject("k")
-		o.Segments, o.Parts, o.Size = want.Segments, want.Parts, want.Size
+		o.Segments, o.Parts, o.Size, o.VersionID = want.Segments, want.Parts, want.Size, want.VersionID
 		return o, nil
 	})
 	must(t, "CompleteUpload", err)

@@ -65,15 +65,22 @@ func upsertJob(ctx context.Context, tx *sql.Tx, j *meta.RestoreJob) error {
 }
 
 // StartRestore implements meta.Store.
-func (s *Store) StartRestore(ctx context.Context, bucket, key string, decide meta.RestoreDecision) error {
+func (s *Store) StartRestore(ctx context.Context, bucket, key, versionID string, decide meta.RestoreDecision) error {
 	return s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		o, err := getObject(ctx, tx, bucket, key)
+		var o *meta.Object
+		seq := int64(currentSeq)
+		var err error
+		if versionID == "" {
+			o, err = getObject(ctx, tx, bucket, key)
+		} else if o, seq, err = getVersionTx(ctx, tx, bucket, key, versionID); err == nil && o.DeleteMarker {
+			err = fmt.Errorf("object %q/%q version %q is a delete marker: %w", bucket, key, versionID, meta.ErrNoSuchVersion)
+		}
 		if err != nil {
 			return err
 		}
 		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE bucket = ? AND key = ? AND state IN (?, ?)
-			AND object_etag = ? AND object_mtime = ? ORDER BY requested DESC LIMIT 1`,
-			bucket, key, meta.RestorePending, meta.RestoreDone, o.ETag, nanos(o.LastModified))
+			AND version_id = ? AND object_etag = ? AND object_mtime = ? ORDER BY requested DESC LIMIT 1`,
+			bucket, key, meta.RestorePending, meta.RestoreDone, o.VersionID, o.ETag, nanos(o.LastModified))
 		if err != nil {
 			return err
 		}
@@ -89,7 +96,7 @@ func (s *Store) StartRestore(ctx context.Context, bucket, key string, decide met
 		if fmt.Sprint(o.BlobIDs()) != fmt.Sprint(before) {
 			return errors.New("meta: StartRestore may not change an object's bytes")
 		}
-		if err := writeObject(ctx, tx, o); err != nil {
+		if err := writeVersion(ctx, tx, o, seq); err != nil {
 			return err
 		}
 		if job != nil {
@@ -122,23 +129,36 @@ func (s *Store) ClaimRestores(ctx context.Context, now time.Time, owner string, 
 	return out, err
 }
 
+// jobObject returns the object version j restores and its seq, or nil
+// when the key no longer holds it.
+func jobObject(ctx context.Context, tx *sql.Tx, j *meta.RestoreJob) (*meta.Object, int64, error) {
+	o, seq, err := getVersionTx(ctx, tx, j.Bucket, j.Key, j.VersionID)
+	if errors.Is(err, meta.ErrNoSuchVersion) || errors.Is(err, meta.ErrNoSuchKey) || errors.Is(err, meta.ErrNoSuchBucket) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if o.DeleteMarker || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) {
+		return nil, 0, nil
+	}
+	return o, seq, nil
+}
+
 // claimedJob returns the pending job jobID that owner holds, or
-// ErrLeaseLost, and the object it restores if the key still holds that
-// version (nil otherwise).
-func claimedJob(ctx context.Context, tx *sql.Tx, jobID, owner string) (meta.RestoreJob, *meta.Object, error) {
+// ErrLeaseLost, and the object version it restores if the key still
+// holds it (nil otherwise) with its seq.
+func claimedJob(ctx context.Context, tx *sql.Tx, jobID, owner string) (meta.RestoreJob, *meta.Object, int64, error) {
 	jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE id = ?`, jobID)
 	if err != nil {
-		return meta.RestoreJob{}, nil, err
+		return meta.RestoreJob{}, nil, 0, err
 	}
 	if len(jobs) == 0 || jobs[0].State != meta.RestorePending || jobs[0].LeaseOwner != owner {
-		return meta.RestoreJob{}, nil, fmt.Errorf("restore job %s: %w", jobID, meta.ErrLeaseLost)
+		return meta.RestoreJob{}, nil, 0, fmt.Errorf("restore job %s: %w", jobID, meta.ErrLeaseLost)
 	}
 	j := jobs[0]
-	o, err := getCurrent(ctx, tx, j.Bucket, j.Key)
-	if err != nil || o == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) {
-		return j, nil, err
-	}
-	return j, o, nil
+	o, seq, err := jobObject(ctx, tx, &j)
+	return j, o, seq, err
 }
 
 func addCounter(ctx context.Context, tx *sql.Tx, c meta.CounterAdd) error {
@@ -152,7 +172,7 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 	copy, expiry := c.Copy, c.Expiry
 	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		freed = nil
-		j, o, err := claimedJob(ctx, tx, jobID, owner)
+		j, o, seq, err := claimedJob(ctx, tx, jobID, owner)
 		if err != nil {
 			return err
 		}
@@ -185,7 +205,7 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 		if err := ref(ctx, tx, ids); err != nil {
 			return err
 		}
-		if err := writeObject(ctx, tx, o); err != nil {
+		if err := writeVersion(ctx, tx, o, seq); err != nil {
 			return err
 		}
 		if c.Meter.Name != "" {
@@ -207,7 +227,7 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 func (s *Store) FailRestore(ctx context.Context, jobID, owner, reason string, at time.Time) (freed []string, err error) {
 	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		freed = nil
-		j, o, err := claimedJob(ctx, tx, jobID, owner)
+		j, o, seq, err := claimedJob(ctx, tx, jobID, owner)
 		if err != nil {
 			return err
 		}
@@ -220,7 +240,7 @@ func (s *Store) FailRestore(ctx context.Context, jobID, owner, reason string, at
 				return err
 			}
 			o.Restore = nil
-			if err := writeObject(ctx, tx, o); err != nil {
+			if err := writeVersion(ctx, tx, o, seq); err != nil {
 				return err
 			}
 		}
@@ -247,11 +267,11 @@ func (s *Store) ExpireRestores(ctx context.Context, now time.Time, limit int) (f
 				return err
 			}
 			expired = append(expired, j)
-			o, err := getCurrent(ctx, tx, j.Bucket, j.Key)
+			o, seq, err := jobObject(ctx, tx, &j)
 			if err != nil {
 				return err
 			}
-			if o == nil || o.Restore == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) || o.Restore.Ongoing {
+			if o == nil || o.Restore == nil || o.Restore.Ongoing {
 				continue
 			}
 			var ids []string
@@ -263,7 +283,7 @@ func (s *Store) ExpireRestores(ctx context.Context, now time.Time, limit int) (f
 			}
 			freed = append(freed, ids...)
 			o.Restore = nil
-			if err := writeObject(ctx, tx, o); err != nil {
+			if err := writeVersion(ctx, tx, o, seq); err != nil {
 				return err
 			}
 		}

@@ -265,6 +265,25 @@ var migrations = []string{
 		value  BLOB NOT NULL,
 		PRIMARY KEY (bucket, name)
 	) WITHOUT ROWID;`,
+	// 4: noncurrent versions and delete markers (see versions.go).
+	`CREATE TABLE IF NOT EXISTS versions (
+		bucket        TEXT NOT NULL,
+		key           TEXT NOT NULL,
+		version_id    TEXT NOT NULL,
+		size          INTEGER NOT NULL,
+		etag          TEXT NOT NULL,
+		mtime         INTEGER NOT NULL,
+		storage_class TEXT NOT NULL,
+		owner         TEXT NOT NULL,
+		attrs         BLOB NOT NULL,
+		lc_due        INTEGER NOT NULL DEFAULT 0,
+		seq           INTEGER NOT NULL,
+		delete_marker INTEGER NOT NULL,
+		noncurrent    INTEGER NOT NULL,
+		inline        BLOB,
+		PRIMARY KEY (bucket, key, seq)
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX versions_by_id ON versions (bucket, key, version_id);`,
 }
 
 // schema is documented in docs/metadata-schema.md; keep them in step.
@@ -455,7 +474,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) (freed []string, 
 			return err
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM objects WHERE bucket = ? LIMIT 1`, name).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM objects WHERE bucket = ? UNION ALL SELECT 1 FROM versions WHERE bucket = ? LIMIT 1`, name, name).Scan(&one)
 		if err == nil {
 			return fmt.Errorf("bucket %q: %w", name, meta.ErrBucketNotEmpty)
 		}
@@ -594,23 +613,74 @@ func writeObject(ctx context.Context, tx *sql.Tx, o *meta.Object) error {
 	return err
 }
 
-// putLocked stores o in tx, returning the blobs freed by replacing the
-// current object.
+// putLocked makes o the latest version of its key in tx (see
+// meta.VersionStore for what becomes of cur, the current object, and of
+// older versions), returning the blobs freed by replacing a version.
 func putLocked(ctx context.Context, tx *sql.Tx, o *meta.Object, cur *meta.Object) ([]string, error) {
+	if o.VersionID == "" {
+		o.VersionID = meta.NullVersion
+	}
+	if cur != nil && cur.VersionID == "" {
+		cur.VersionID = meta.NullVersion
+	}
+	if o.VersionID != meta.NullVersion {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM versions WHERE bucket = ? AND key = ? AND version_id = ?`, o.Bucket, o.Key, o.VersionID).Scan(&one)
+		if err == nil {
+			return nil, fmt.Errorf("meta: version %q of %q/%q exists", o.VersionID, o.Bucket, o.Key)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
 	var freed []string
-	if cur != nil {
+	replaced := cur != nil && cur.VersionID == o.VersionID
+	if replaced {
+		if o.VersionID != meta.NullVersion {
+			return nil, fmt.Errorf("meta: version %q of %q/%q exists", o.VersionID, o.Bucket, o.Key)
+		}
+		// The null version is replaced; a replacement may keep its blobs
+		// (a copy onto itself).
 		keep := make(map[string]bool, len(o.Segments))
 		for _, s := range o.Segments {
 			keep[s.BlobID] = true
 		}
 		for _, id := range cur.BlobIDs() {
-			if !keep[id] {
+			if !keep[id] || o.DeleteMarker {
 				freed = append(freed, id)
 			}
 		}
 		if err := unref(ctx, tx, freed); err != nil {
 			return nil, err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE bucket = ? AND key = ?`, o.Bucket, o.Key); err != nil {
+			return nil, err
+		}
+		cur = nil
+	}
+	if o.VersionID == meta.NullVersion && !replaced {
+		// A noncurrent null version (or null delete marker) goes.
+		old, _, err := scanVersion(tx.QueryRowContext(ctx, `SELECT `+versionCols+` FROM versions WHERE bucket = ? AND key = ? AND version_id = ?`,
+			o.Bucket, o.Key, meta.NullVersion), false)
+		if err == nil {
+			ids, err := dropVersionRow(ctx, tx, old)
+			if err != nil {
+				return nil, err
+			}
+			freed = append(freed, ids...)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	if cur != nil {
+		if err := demote(ctx, tx, cur, o.LastModified); err != nil {
+			return nil, err
+		}
+	}
+	o.NoncurrentSince = time.Time{}
+	if o.DeleteMarker {
+		o.Size, o.Segments, o.Inline, o.Restore, o.LifecycleDue = 0, nil, nil, nil, time.Time{}
+		return freed, insertVersion(ctx, tx, o, time.Time{})
 	}
 	if err := ref(ctx, tx, o.BlobIDs()); err != nil {
 		return nil, err
@@ -686,7 +756,7 @@ func (s *Store) deleteObject(ctx context.Context, bucket, key string, keep func(
 		}
 		cur.Inline = nil
 		deleted, freed = cur, ids
-		return nil
+		return promote(ctx, tx, bucket, key)
 	})
 	if err != nil {
 		return nil, nil, err
