@@ -88,6 +88,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	freed, err := s.meta.DeleteBucket(ctx, name)
 	s.lifecycles.forget(name) // its configurations went with it
 	s.tierings.forget(name)
+	s.versioning.forget(name)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 // CopyInput is a server-side copy (CopyObject).
 type CopyInput struct {
 	SrcBucket, SrcKey string
+	SrcVersionID      string // "": the current object
 	Bucket, Key       string
 	Owner             string
 	Source            Conditions // x-amz-copy-source-if-*
@@ -64,7 +65,7 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 			return nil, err
 		}
 	}
-	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
+	src, err := s.copySource(ctx, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +95,18 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 	if _, _, err := readable(src); err != nil {
 		return nil, err
 	}
-	if in.SrcBucket == in.Bucket && in.SrcKey == in.Key {
-		if !in.ReplaceMetadata && class == src.StorageClass && in.Algorithm == "" {
-			return nil, errSelfCopy
-		}
+	vid, err := s.versionFor(ctx, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	// A copy onto itself changes the object in place, unless versioning
+	// makes it a new version (which gets its own bytes below: versions
+	// never share blobs).
+	self := in.SrcBucket == in.Bucket && in.SrcKey == in.Key
+	if self && in.SrcVersionID == "" && !in.ReplaceMetadata && class == src.StorageClass && in.Algorithm == "" {
+		return nil, errSelfCopy
+	}
+	if self && in.SrcVersionID == "" && vid == meta.NullVersion && src.VersionID == meta.NullVersion {
 		newAlg := in.Algorithm != "" && string(in.Algorithm) != src.Checksum.Algorithm
 		if s.tierOf(class) != s.tierOf(src.StorageClass) || newAlg {
 			// The bytes must be read: to move them, or to checksum them.
@@ -131,11 +140,11 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: "null"}, rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: vid}, rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
 	if err != nil {
 		return nil, err
 	}
-	o := s.newObject(in.Bucket, in.Key, in.Owner, class, d)
+	o := s.newObject(in.Bucket, in.Key, vid, in.Owner, class, d)
 	o.Headers, o.UserMeta = maps.Clone(src.Headers), maps.Clone(src.UserMeta)
 	o.Tags = slices.Clone(src.Tags)
 	apply(o)
@@ -191,4 +200,20 @@ func (s *Service) rewrite(ctx context.Context, src *meta.Object, class string, a
 		return nil, err
 	}
 	return &o, nil
+}
+
+var errCopyFromMarker = &InvalidRequestError{Msg: "The source of a copy request may not specifically refer to a delete marker by version id."}
+
+// copySource returns the source object of a copy: the version versionID
+// of key, or its current object.
+func (s *Service) copySource(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
+	src, err := s.lookup(ctx, bucket, key, versionID)
+	var dm *DeleteMarkerError
+	if errors.As(err, &dm) {
+		if dm.Specified {
+			return nil, errCopyFromMarker
+		}
+		return nil, wrap(meta.ErrNoSuchKey, "%s/%s", bucket, key)
+	}
+	return src, err
 }

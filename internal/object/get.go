@@ -84,6 +84,7 @@ func etagMatches(list, etag string) bool {
 // GetInput selects what to read.
 type GetInput struct {
 	Bucket, Key string
+	VersionID   string // "": the current object
 	Range       *Range // nil: the whole object
 	PartNumber  int    // > 0: just that part (of a multipart object)
 	Conditions  Conditions
@@ -99,7 +100,7 @@ type Reader struct {
 // HeadObject returns the object's record after evaluating the
 // conditions (ErrPreconditionFailed, ErrNotModified).
 func (s *Service) HeadObject(ctx context.Context, in GetInput) (*meta.Object, error) {
-	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
+	o, err := s.lookup(ctx, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func (s *Service) GetObject(ctx context.Context, in GetInput) (*meta.Object, *Re
 }
 
 func (s *Service) getObject(ctx context.Context, in GetInput) (*meta.Object, *Reader, error) {
-	o, err := s.meta.GetObject(ctx, in.Bucket, in.Key)
+	o, err := s.lookup(ctx, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
 		return nil, nil, err
 	}

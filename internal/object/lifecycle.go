@@ -162,14 +162,13 @@ func (s *Service) loadLifecycle(ctx context.Context, bucket string) (*BucketLife
 	return &BucketLifecycle{Config: c, Document: []byte(st.XML), MinimumSize: ms}, nil
 }
 
-// lifecycleCache holds the parsed lifecycle configuration of the buckets
-// read so far (nil for a bucket known to have none), so that GET and
-// HEAD compute x-amz-expiration without reading the store. Its zero
-// value is empty and ready.
-type lifecycleCache struct {
+// configCache holds a parsed bucket configuration of the buckets read so
+// far (the zero T for a bucket known to have none), so that the request
+// path does not read the store for it. Its zero value is empty and ready.
+type configCache[T any] struct {
 	mu sync.Mutex // guards byBucket and gen
-	// byBucket maps a bucket to its configuration, nil when it has none.
-	byBucket map[string]*BucketLifecycle
+	// byBucket maps a bucket to its configuration.
+	byBucket map[string]T
 	// gen counts invalidations: a load that raced with one is not
 	// cached, since it may have read what the invalidating write
 	// replaced.
@@ -178,32 +177,33 @@ type lifecycleCache struct {
 
 // get returns bucket's configuration from the cache, or from load
 // (caching the result).
-func (c *lifecycleCache) get(ctx context.Context, bucket string, load func(context.Context, string) (*BucketLifecycle, error)) (*BucketLifecycle, error) {
+func (c *configCache[T]) get(ctx context.Context, bucket string, load func(context.Context, string) (T, error)) (T, error) {
 	c.mu.Lock()
-	lc, ok := c.byBucket[bucket]
+	v, ok := c.byBucket[bucket]
 	gen := c.gen
 	c.mu.Unlock()
 	if ok {
-		return lc, nil
+		return v, nil
 	}
-	lc, err := load(ctx, bucket)
+	v, err := load(ctx, bucket)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	c.mu.Lock()
 	if c.gen == gen {
 		if c.byBucket == nil {
-			c.byBucket = map[string]*BucketLifecycle{}
+			c.byBucket = map[string]T{}
 		}
-		c.byBucket[bucket] = lc
+		c.byBucket[bucket] = v
 	}
 	c.mu.Unlock()
-	return lc, nil
+	return v, nil
 }
 
 // forget drops bucket's entry. Call it after every change to the
 // bucket's configuration has committed (or failed).
-func (c *lifecycleCache) forget(bucket string) {
+func (c *configCache[T]) forget(bucket string) {
 	c.mu.Lock()
 	delete(c.byBucket, bucket)
 	c.gen++

@@ -123,7 +123,7 @@ func TestLifecycleConfigService(t *testing.T) {
 // TestLifecycleCacheRacingLoad: a load overtaken by an invalidation is
 // returned but not cached, so the next read sees the new configuration.
 func TestLifecycleCacheRacingLoad(t *testing.T) {
-	var c lifecycleCache
+	var c configCache[*BucketLifecycle]
 	old, fresh := &BucketLifecycle{}, &BucketLifecycle{}
 	loads := 0
 	load := func(context.Context, string) (*BucketLifecycle, error) {

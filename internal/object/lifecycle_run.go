@@ -107,7 +107,7 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 		case ok && a.Kind == lifecycle.KindExpire:
 			var deleted *meta.Object
 			var freed []string
-			deleted, freed, err = s.meta.ExpireObject(ctx, o.Bucket, o.Key, o.ETag, o.LastModified)
+			deleted, freed, err = s.expire(ctx, o)
 			if err == nil && deleted != nil {
 				s.free(ctx, freed)
 				res.Expired++
@@ -413,4 +413,33 @@ func hasAbortRule(cfg *lifecycle.Configuration) bool {
 		}
 	}
 	return false
+}
+
+// expire applies an Expiration action to the current object o: it is
+// deleted, or in a versioned bucket hidden under a delete marker (null
+// while versioning is suspended, which replaces a null o), as S3 does.
+// deleted is nil when o is no longer current.
+func (s *Service) expire(ctx context.Context, o *meta.Object) (deleted *meta.Object, freed []string, err error) {
+	st, err := s.BucketVersioning(ctx, o.Bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st == "" {
+		return s.meta.ExpireObject(ctx, o.Bucket, o.Key, o.ETag, o.LastModified)
+	}
+	stale := false
+	freed, err = s.meta.PutObject(ctx, s.deleteMarker(o.Bucket, o.Key, st), func(cur *meta.Object) error {
+		if cur == nil || cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) {
+			stale = true
+			return errLifecycleRaced
+		}
+		return nil
+	})
+	if stale {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, freed, nil
 }

@@ -171,7 +171,7 @@ func TestLifecycleTagsAndOverwrites(t *testing.T) {
 	if o := f.head("data", "a"); !o.LifecycleDue.IsZero() {
 		t.Fatalf("untagged object scheduled at %v", o.LifecycleDue)
 	}
-	if err := f.svc.PutObjectTagging(ctx, "data", "a", []meta.Tag{{Key: "temp", Value: "yes"}}); err != nil {
+	if _, err := f.svc.PutObjectTagging(ctx, "data", "a", "", []meta.Tag{{Key: "temp", Value: "yes"}}); err != nil {
 		t.Fatal(err)
 	}
 	if o := f.head("data", "a"); o.LifecycleDue.IsZero() {

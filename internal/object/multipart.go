@@ -145,6 +145,7 @@ func (s *Service) recordPart(ctx context.Context, u meta.Upload, number int, d *
 // CopyPartInput is UploadPartCopy: a part taken from an existing object.
 type CopyPartInput struct {
 	SrcBucket, SrcKey     string
+	SrcVersionID          string // "": the current object
 	Source                Conditions
 	Range                 *Range // nil: the whole source
 	Bucket, Key, UploadID string
@@ -172,7 +173,7 @@ func (s *Service) uploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Pa
 	if err != nil {
 		return meta.Part{}, nil, err
 	}
-	src, err := s.meta.GetObject(ctx, in.SrcBucket, in.SrcKey)
+	src, err := s.copySource(ctx, in.SrcBucket, in.SrcKey, in.SrcVersionID)
 	if err != nil {
 		return meta.Part{}, nil, err
 	}
@@ -237,12 +238,17 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 	if err != nil {
 		return nil, err
 	}
+	vid, err := s.versionFor(ctx, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
 	var out *meta.Object
 	freed, err := s.meta.CompleteUpload(ctx, in.Bucket, in.Key, in.UploadID, func(parts []meta.Part) (*meta.Object, error) {
 		o, err := s.assemble(u, parts, in)
 		if err != nil {
 			return nil, err
 		}
+		o.VersionID = vid
 		o.LifecycleDue = nextDue(cfg, o, opt)
 		out = o
 		return o, nil
@@ -262,7 +268,6 @@ func (s *Service) assemble(u meta.Upload, stored []meta.Part, in CompleteInput) 
 		byNum[p.Number] = p
 	}
 	o := u.Template
-	o.VersionID = "null"
 	o.LastModified = s.clock.Now().UTC()
 	o.Parts = make([]meta.PartInfo, 0, len(in.Parts))
 	alg := checksum.Algorithm(u.Template.Checksum.Algorithm)

@@ -213,9 +213,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // newObject builds the record for received data.
-func (s *Service) newObject(bucket, key, owner, class string, d *data) *meta.Object {
+func (s *Service) newObject(bucket, key, vid, owner, class string, d *data) *meta.Object {
 	o := &meta.Object{
-		Bucket: bucket, Key: key, VersionID: "null", Size: d.size,
+		Bucket: bucket, Key: key, VersionID: vid, Size: d.size,
 		ETag: hex.EncodeToString(d.md5), LastModified: s.clock.Now().UTC(),
 		StorageClass: class, Owner: owner, Inline: d.inline,
 	}
@@ -279,11 +279,15 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.Object, err
 	if _, err := s.meta.GetBucket(ctx, in.Bucket); err != nil {
 		return nil, err
 	}
-	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: "null"}, in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
+	vid, err := s.versionFor(ctx, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	o := s.newObject(in.Bucket, in.Key, in.Owner, class, d)
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: vid}, in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
+	if err != nil {
+		return nil, err
+	}
+	o := s.newObject(in.Bucket, in.Key, vid, in.Owner, class, d)
 	o.Headers, o.UserMeta, o.Tags = in.Headers, in.UserMeta, in.Tags
 	if in.Integrity.Algorithm != "" {
 		o.Checksum = meta.Checksum{Algorithm: string(in.Integrity.Algorithm), Type: string(checksum.FullObject), Value: d.checksum}

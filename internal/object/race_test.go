@@ -65,7 +65,7 @@ func TestReadSurvivesOverwriteAndDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc.DeleteObject(ctx, "data", "single")
+	f.svc.DeleteObject(ctx, "data", "single", "")
 	if got, err := io.ReadAll(rd); err != nil || len(got) != 12000 {
 		t.Errorf("read after delete: %d bytes, %v", len(got), err)
 	}

@@ -120,8 +120,10 @@ func newJobID() string {
 // asynchronous restore job, speeds up a running one when a faster tier is
 // asked for, or extends the life of an existing restored copy.
 func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (RestoreOutcome, error) {
-	if req.VersionID != "" && req.VersionID != "null" {
-		return 0, meta.ErrNoSuchKey
+	if req.VersionID != "" {
+		if err := CheckVersionID(req.VersionID); err != nil {
+			return 0, err
+		}
 	}
 	tier := req.Tier
 	if tier == "" {
@@ -136,7 +138,7 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 	}
 	var outcome RestoreOutcome
 	now := s.clock.Now().UTC()
-	err = s.meta.StartRestore(ctx, req.Bucket, req.Key, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+	err = s.meta.StartRestore(ctx, req.Bucket, req.Key, req.VersionID, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
 		switch {
 		case o.StorageClass == IntelligentTiering:
 			return nil, ErrActiveTier
@@ -236,12 +238,12 @@ func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Dura
 	// through ReadBatch; the others one by one.
 	batches := map[string][]restoreRun{}
 	for _, j := range jobs {
-		o, err := s.meta.GetObject(ctx, j.Bucket, j.Key)
-		if err != nil && !errors.Is(err, meta.ErrNoSuchKey) {
+		o, err := s.meta.GetVersion(ctx, j.Bucket, j.Key, j.VersionID)
+		if err != nil && !errors.Is(err, meta.ErrNoSuchKey) && !errors.Is(err, meta.ErrNoSuchVersion) {
 			count(j, err)
 			continue
 		}
-		if o == nil || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) || len(o.Segments) == 0 {
+		if o == nil || o.DeleteMarker || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) || len(o.Segments) == 0 {
 			// The object went away or changed (the job is cancelled), or
 			// it is empty (there is nothing to read).
 			count(j, s.finishRestore(ctx, owner, j, nil, []byte{}))
@@ -387,8 +389,8 @@ func (s *Service) restoreFailed(ctx context.Context, owner string, j meta.Restor
 	if errors.Is(err, blob.ErrNotFound) {
 		// Freed meanwhile because the object changed (the next claim
 		// cancels the job), or lost if it did not.
-		cur, gerr := s.meta.GetObject(ctx, j.Bucket, j.Key)
-		if gerr != nil && !errors.Is(gerr, meta.ErrNoSuchKey) {
+		cur, gerr := s.meta.GetVersion(ctx, j.Bucket, j.Key, j.VersionID)
+		if gerr != nil && !errors.Is(gerr, meta.ErrNoSuchKey) && !errors.Is(gerr, meta.ErrNoSuchVersion) {
 			return gerr
 		}
 		if cur == nil || cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) {

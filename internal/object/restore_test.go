@@ -254,7 +254,7 @@ func TestRestoreRefusals(t *testing.T) {
 	if _, err := f.restore("deep", 0, TierStandard); !errors.As(err, &ia) {
 		t.Errorf("Days 0: got %v, want InvalidArgumentError", err)
 	}
-	if _, err := f.svc.RestoreObject(context.Background(), RestoreRequest{Bucket: "data", Key: "deep", Days: 1, VersionID: "v2"}); !errors.Is(err, meta.ErrNoSuchKey) {
+	if _, err := f.svc.RestoreObject(context.Background(), RestoreRequest{Bucket: "data", Key: "deep", Days: 1, VersionID: "v2"}); !errors.Is(err, meta.ErrNoSuchVersion) {
 		t.Errorf("unknown version: got %v", err)
 	}
 	// Refusals changed nothing.
@@ -308,7 +308,7 @@ func TestCopyMovesBetweenTiers(t *testing.T) {
 	if o.StorageClass != Glacier || o.ETag != src.ETag {
 		t.Errorf("trash copy: got class %s etag %s", o.StorageClass, o.ETag)
 	}
-	f.svc.DeleteObject(ctx, "data", "u/1/report.pdf")
+	f.svc.DeleteObject(ctx, "data", "u/1/report.pdf", "")
 	if f.files("hot") != 0 || f.files("archive") != 1 {
 		t.Errorf("after move: hot %d archive %d files, want 0 and 1", f.files("hot"), f.files("archive"))
 	}
@@ -376,7 +376,7 @@ func TestRestoreOfDeletedObjectIsCancelled(t *testing.T) {
 	f := newFixture(t)
 	f.put("data", "gone", Glacier, []byte("x"))
 	f.restore("gone", 1, TierStandard)
-	f.svc.DeleteObject(context.Background(), "data", "gone")
+	f.svc.DeleteObject(context.Background(), "data", "gone", "")
 	f.put("data", "gone", Glacier, []byte("new content"))
 	f.clock.Advance(5 * time.Hour)
 	f.run()

@@ -124,8 +124,9 @@ type Service struct {
 	inlineMax     int64
 	minPartSize   int64
 
-	lifecycles lifecycleCache // bucket lifecycle configurations read so far
-	tierings   tieringState   // bucket Intelligent-Tiering configurations read so far
+	lifecycles configCache[*BucketLifecycle] // bucket lifecycle configurations read so far
+	versioning configCache[string]           // bucket versioning states read so far
+	tierings   tieringState                  // bucket Intelligent-Tiering configurations read so far
 
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced

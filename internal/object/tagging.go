@@ -29,32 +29,52 @@ func checkTags(tags []meta.Tag) error {
 	return nil
 }
 
-// PutObjectTagging replaces the object's tag set.
-func (s *Service) PutObjectTagging(ctx context.Context, bucket, key string, tags []meta.Tag) error {
+// PutObjectTagging replaces the tag set of the object version versionID
+// ("": the current object) and returns the version's id.
+func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID string, tags []meta.Tag) (string, error) {
 	if err := checkTags(tags); err != nil {
-		return err
+		return "", err
 	}
 	cfg, opt, err := s.lifecycleFor(ctx, bucket)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
+	if versionID == "" {
+		err := s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
+			o.Tags = tags
+			o.LifecycleDue = nextDue(cfg, o, opt) // tag filters may now match or not
+			versionID = o.VersionID
+			return nil
+		})
+		return versionID, err
+	}
+	if err := CheckVersionID(versionID); err != nil {
+		return "", err
+	}
+	return versionID, s.meta.UpdateVersion(ctx, bucket, key, versionID, func(o *meta.Object) error {
+		if o.DeleteMarker {
+			return &DeleteMarkerError{VersionID: o.VersionID, LastModified: o.LastModified, Specified: true}
+		}
 		o.Tags = tags
-		o.LifecycleDue = nextDue(cfg, o, opt) // tag filters may now match or not
+		if o.NoncurrentSince.IsZero() {
+			o.LifecycleDue = nextDue(cfg, o, opt)
+		}
 		return nil
 	})
 }
 
-// GetObjectTagging returns the object's tag set.
-func (s *Service) GetObjectTagging(ctx context.Context, bucket, key string) ([]meta.Tag, error) {
-	o, err := s.meta.GetObject(ctx, bucket, key)
+// GetObjectTagging returns the object version's tag set and its
+// version id.
+func (s *Service) GetObjectTagging(ctx context.Context, bucket, key, versionID string) ([]meta.Tag, string, error) {
+	o, err := s.lookup(ctx, bucket, key, versionID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return o.Tags, nil
+	return o.Tags, o.VersionID, nil
 }
 
-// DeleteObjectTagging removes the object's tags.
-func (s *Service) DeleteObjectTagging(ctx context.Context, bucket, key string) error {
-	return s.PutObjectTagging(ctx, bucket, key, nil)
+// DeleteObjectTagging removes the object version's tags and returns the
+// version's id.
+func (s *Service) DeleteObjectTagging(ctx context.Context, bucket, key, versionID string) (string, error) {
+	return s.PutObjectTagging(ctx, bucket, key, versionID, nil)
 }

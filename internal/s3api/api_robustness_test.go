@@ -257,7 +257,7 @@ func TestHostileRequests(t *testing.T) {
 			{http.MethodGet, "/" + b + "?lifecycle", "NoSuchLifecycleConfiguration", 404},
 			{http.MethodGet, "/" + b + "?tagging", "NoSuchTagSet", 404},
 			{http.MethodGet, "/missing-bucket?policy", "NoSuchBucket", 404},
-			{http.MethodPut, "/" + b + "?versioning", "NotImplemented", 501},
+			{http.MethodPut, "/" + b + "?object-lock", "NotImplemented", 501},
 			{http.MethodPost, "/" + b + "/ok?select", "NotImplemented", 501},
 		} {
 			resp, rb := e.raw(tc.method, tc.target, nil, rawOpts{})

@@ -87,14 +87,6 @@ func (h *Handler) getBucketLocation(rq *request) error {
 	return nil
 }
 
-func (h *Handler) getBucketVersioning(rq *request) error {
-	if _, err := h.bucketOf(rq); err != nil {
-		return err
-	}
-	writeXML(rq.w, versioningConfiguration{Xmlns: s3NS})
-	return nil
-}
-
 func (h *Handler) getACL(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
@@ -275,21 +267,21 @@ func (h *Handler) deleteObjects(rq *request) error {
 	}
 	res := deleteResult{Xmlns: s3NS}
 	for _, o := range req.Objects {
-		if o.VersionID != "" && o.VersionID != "null" {
-			res.Errors = append(res.Errors, deleteErrorEntry{Key: o.Key, Code: "NoSuchVersion", Message: "The specified version does not exist."})
-			continue
-		}
-		_, err := h.svc.DeleteObject(rq.r.Context(), rq.bucket, o.Key)
+		r, err := h.svc.DeleteObject(rq.r.Context(), rq.bucket, o.Key, o.VersionID)
 		if err != nil {
 			api, known := toAPIError(err)
 			if !known {
 				h.log.Error("delete object", "bucket", rq.bucket, "key", o.Key, "err", err)
 			}
-			res.Errors = append(res.Errors, deleteErrorEntry{Key: o.Key, Code: api.Code, Message: api.Message})
+			res.Errors = append(res.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: api.Code, Message: api.Message})
 			continue
 		}
 		if !req.Quiet {
-			res.Deleted = append(res.Deleted, deletedEntry{Key: o.Key, VersionID: o.VersionID})
+			e := deletedEntry{Key: o.Key, VersionID: o.VersionID}
+			if r.DeleteMarker {
+				e.DeleteMarker, e.DeleteMarkerVersionID = true, r.VersionID
+			}
+			res.Deleted = append(res.Deleted, e)
 		}
 	}
 	writeXML(rq.w, res)

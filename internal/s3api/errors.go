@@ -141,6 +141,10 @@ func toAPIError(err error) (*APIError, bool) {
 		}
 		return e, true
 	}
+	var dm *object.DeleteMarkerError
+	if errors.As(err, &dm) && dm.Specified {
+		return errMethodNotAllowed, true
+	}
 	var ir *object.InvalidRequestError
 	if errors.As(err, &ir) {
 		return errInvalidRequest.with(ir.Msg), true
@@ -166,6 +170,7 @@ var errorMap = []struct {
 	{meta.ErrNoSuchBucket, errNoSuchBucket},
 	{meta.ErrNoSuchKey, errNoSuchKey},
 	{meta.ErrNoSuchUpload, errNoSuchUpload},
+	{meta.ErrNoSuchVersion, errNoSuchVersion},
 	{meta.ErrBucketNotEmpty, errBucketNotEmpty},
 	{object.ErrNoSuchLifecycleConfiguration, errNoSuchLifecycleConfiguration},
 	{object.ErrNoSuchTieringConfiguration, errNoSuchConfiguration},

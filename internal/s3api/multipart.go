@@ -101,11 +101,11 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	if err != nil {
 		return err
 	}
-	sb, sk, err := h.copySourceOf(rq)
+	sb, sk, sv, err := h.copySourceOf(rq)
 	if err != nil {
 		return err
 	}
-	in := object.CopyPartInput{SrcBucket: sb, SrcKey: sk, Source: conditions(rq.r.Header, "x-amz-copy-source-"),
+	in := object.CopyPartInput{SrcBucket: sb, SrcKey: sk, SrcVersionID: sv, Source: conditions(rq.r.Header, "x-amz-copy-source-"),
 		Bucket: rq.bucket, Key: rq.key, UploadID: rq.q.Get("uploadId"), PartNumber: n}
 	if v := rq.r.Header.Get("x-amz-copy-source-range"); v != "" {
 		r := parseRange(v)
@@ -162,6 +162,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 		res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	}
 	h.setExpiration(rq, o)
+	h.setVersionID(rq, rq.bucket, o.VersionID)
 	writeXML(rq.w, res)
 	return nil
 }

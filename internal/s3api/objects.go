@@ -123,6 +123,7 @@ func (h *Handler) putObject(rq *request) error {
 	hd.Set("ETag", `"`+o.ETag+`"`)
 	setChecksumHeader(hd, o.Checksum.Algorithm, o.Checksum.Type, o.Checksum.Value)
 	h.setExpiration(rq, o)
+	h.setVersionID(rq, rq.bucket, o.VersionID)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -270,8 +271,12 @@ func (h *Handler) restoreObject(rq *request) error {
 	if req.Days == nil {
 		return errMalformedXML
 	}
+	vid, err := versionParam(rq)
+	if err != nil {
+		return err
+	}
 	out, err := h.svc.RestoreObject(rq.r.Context(), object.RestoreRequest{Bucket: rq.bucket, Key: rq.key,
-		VersionID: rq.q.Get("versionId"), Days: *req.Days, Tier: tier})
+		VersionID: vid, Days: *req.Days, Tier: tier})
 	if err != nil {
 		return err
 	}
@@ -288,6 +293,11 @@ func (h *Handler) getObject(rq *request, head bool) error {
 		return err
 	}
 	in := objectGet(rq)
+	vid, err := versionParam(rq)
+	if err != nil {
+		return err
+	}
+	in.VersionID = vid
 	if pn := rq.q.Get("partNumber"); pn != "" {
 		n, err := strconv.Atoi(pn)
 		if err != nil {
@@ -313,7 +323,6 @@ func (h *Handler) getObject(rq *request, head bool) error {
 	hd := rq.w.Header()
 	var o *meta.Object
 	var rd *object.Reader
-	var err error
 	if head {
 		// HEAD resolves the range without opening the bytes (which an
 		// archived object would refuse).
@@ -339,6 +348,7 @@ func (h *Handler) getObject(rq *request, head bool) error {
 	}
 	setObjectHeaders(hd, o)
 	h.setExpiration(rq, o)
+	h.setVersionID(rq, rq.bucket, o.VersionID)
 	for p, name := range responseOverrides {
 		if v := rq.q.Get(p); v != "" {
 			hd.Set(name, v)
@@ -384,56 +394,65 @@ func (h *Handler) deleteObject(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
 	}
-	if v := rq.q.Get("versionId"); v != "" && v != "null" {
-		return errNoSuchVersion
-	}
-	if _, err := h.svc.DeleteObject(rq.r.Context(), rq.bucket, rq.key); err != nil {
+	vid, err := versionParam(rq)
+	if err != nil {
 		return err
 	}
+	r, err := h.svc.DeleteObject(rq.r.Context(), rq.bucket, rq.key, vid)
+	if err != nil {
+		return err
+	}
+	if r.DeleteMarker {
+		rq.w.Header().Set("x-amz-delete-marker", "true")
+	}
+	h.setVersionID(rq, rq.bucket, r.VersionID)
 	rq.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
 // copySource parses x-amz-copy-source: "[/]bucket/key[?versionId=v]",
 // URL-encoded.
-func copySource(v string) (bucket, key string, err error) {
+func copySource(v string) (bucket, key, versionID string, err error) {
 	path, query, _ := strings.Cut(v, "?")
 	p, uerr := url.PathUnescape(path)
 	if uerr != nil {
-		return "", "", errInvalidArgument.with("Invalid copy source encoding")
+		return "", "", "", errInvalidArgument.with("Invalid copy source encoding")
 	}
 	p = strings.TrimPrefix(p, "/")
 	bucket, key, ok := strings.Cut(p, "/")
 	if !ok || bucket == "" || key == "" {
-		return "", "", errInvalidArgument.with("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+		return "", "", "", errInvalidArgument.with("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
 	}
 	if query != "" {
 		q, qerr := url.ParseQuery(query)
 		if qerr != nil {
-			return "", "", errInvalidArgument.with("Invalid copy source")
+			return "", "", "", errInvalidArgument.with("Invalid copy source")
 		}
-		if vid := q.Get("versionId"); vid != "" && vid != "null" {
-			return "", "", errNoSuchVersion
+		if q.Has("versionId") {
+			versionID = q.Get("versionId")
+			if err := object.CheckVersionID(versionID); err != nil {
+				return "", "", "", err
+			}
 		}
 	}
-	return bucket, key, nil
+	return bucket, key, versionID, nil
 }
 
 // copySourceOf parses x-amz-copy-source and checks that the caller owns
 // the source bucket too.
-func (h *Handler) copySourceOf(rq *request) (bucket, key string, err error) {
-	bucket, key, err = copySource(rq.r.Header.Get("x-amz-copy-source"))
+func (h *Handler) copySourceOf(rq *request) (bucket, key, versionID string, err error) {
+	bucket, key, versionID, err = copySource(rq.r.Header.Get("x-amz-copy-source"))
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	b, err := h.svc.GetBucket(rq.r.Context(), bucket)
 	if err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if b.Owner != rq.user {
-		return "", "", errAccessDenied
+		return "", "", "", errAccessDenied
 	}
-	return bucket, key, nil
+	return bucket, key, versionID, nil
 }
 
 func directive(hd http.Header, name string) (replace bool, err error) {
@@ -451,7 +470,7 @@ func (h *Handler) copyObject(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
 	}
-	sb, sk, err := h.copySourceOf(rq)
+	sb, sk, sv, err := h.copySourceOf(rq)
 	if err != nil {
 		return err
 	}
@@ -473,7 +492,7 @@ func (h *Handler) copyObject(rq *request) error {
 		return err
 	}
 	o, err := h.svc.CopyObject(rq.r.Context(), object.CopyInput{
-		SrcBucket: sb, SrcKey: sk, Bucket: rq.bucket, Key: rq.key, Owner: rq.user,
+		SrcBucket: sb, SrcKey: sk, SrcVersionID: sv, Bucket: rq.bucket, Key: rq.key, Owner: rq.user,
 		Source:          conditions(hd, "x-amz-copy-source-"),
 		ReplaceMetadata: replaceMeta, Headers: hdrs, UserMeta: um,
 		ReplaceTags: replaceTags, Tags: tags,
@@ -488,8 +507,22 @@ func (h *Handler) copyObject(rq *request) error {
 		res.set(o.Checksum.Algorithm, o.Checksum.Value)
 	}
 	h.setExpiration(rq, o)
+	h.setVersionID(rq, rq.bucket, o.VersionID)
+	if sv != "" {
+		rq.w.Header().Set("x-amz-copy-source-version-id", sv)
+	} else {
+		h.setCopySourceVersion(rq, sb, sk)
+	}
 	writeXML(rq.w, res)
 	return nil
+}
+
+// setCopySourceVersion sets x-amz-copy-source-version-id to the
+// version a copy without a source versionId read, where S3 names it.
+func (h *Handler) setCopySourceVersion(rq *request, bucket, key string) {
+	if o, err := h.svc.HeadObject(rq.r.Context(), object.GetInput{Bucket: bucket, Key: key}); err == nil && o.VersionID != meta.NullVersion {
+		rq.w.Header().Set("x-amz-copy-source-version-id", o.VersionID)
+	}
 }
 
 func (h *Handler) putObjectTagging(rq *request) error {
@@ -504,9 +537,14 @@ func (h *Handler) putObjectTagging(rq *request) error {
 	for _, x := range t.TagSet {
 		tags = append(tags, meta.Tag{Key: x.Key, Value: x.Value})
 	}
-	if err := h.svc.PutObjectTagging(rq.r.Context(), rq.bucket, rq.key, tags); err != nil {
+	vid, err := versionParam(rq)
+	if err != nil {
 		return err
 	}
+	if vid, err = h.svc.PutObjectTagging(rq.r.Context(), rq.bucket, rq.key, vid, tags); err != nil {
+		return err
+	}
+	h.setVersionID(rq, rq.bucket, vid)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -515,10 +553,15 @@ func (h *Handler) getObjectTagging(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
 	}
-	tags, err := h.svc.GetObjectTagging(rq.r.Context(), rq.bucket, rq.key)
+	vid, err := versionParam(rq)
 	if err != nil {
 		return err
 	}
+	tags, vid, err := h.svc.GetObjectTagging(rq.r.Context(), rq.bucket, rq.key, vid)
+	if err != nil {
+		return err
+	}
+	h.setVersionID(rq, rq.bucket, vid)
 	t := tagging{Xmlns: s3NS, TagSet: []tagXML{}}
 	for _, x := range tags {
 		t.TagSet = append(t.TagSet, tagXML{Key: x.Key, Value: x.Value})
@@ -531,9 +574,14 @@ func (h *Handler) deleteObjectTagging(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
 	}
-	if err := h.svc.DeleteObjectTagging(rq.r.Context(), rq.bucket, rq.key); err != nil {
+	vid, err := versionParam(rq)
+	if err != nil {
 		return err
 	}
+	if vid, err = h.svc.DeleteObjectTagging(rq.r.Context(), rq.bucket, rq.key, vid); err != nil {
+		return err
+	}
+	h.setVersionID(rq, rq.bucket, vid)
 	rq.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -144,6 +144,7 @@ func headerSize(r *http.Request) int {
 // fail answers with the S3 error for err.
 func (h *Handler) fail(rq *request, err error) {
 	api, known := toAPIError(err)
+	setDeleteMarkerHeaders(rq.w, err)
 	if !known {
 		h.log.Error("request failed", "method", rq.r.Method, "path", rq.r.URL.Path, "err", err, "request_id", rq.id)
 	}
@@ -222,7 +223,9 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.putBucketLifecycle(rq)
 		case rq.has("intelligent-tiering"):
 			return h.putBucketIntelligentTiering(rq)
-		case rq.has("versioning"), rq.has("tagging"), rq.has("policy"), rq.has("acl"),
+		case rq.has("versioning"):
+			return h.putBucketVersioning(rq)
+		case rq.has("tagging"), rq.has("policy"), rq.has("acl"),
 			rq.has("cors"), rq.has("encryption"), rq.has("notification"), rq.has("replication"), rq.has("website"),
 			rq.has("logging"), rq.has("publicAccessBlock"), rq.has("object-lock"),
 			rq.has("ownershipControls"), rq.has("accelerate"), rq.has("requestPayment"):
@@ -256,7 +259,9 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.getBucketLifecycle(rq)
 		case rq.has("intelligent-tiering"):
 			return h.getBucketIntelligentTiering(rq)
-		case rq.has("versions"), rq.has("encryption"), rq.has("notification"), rq.has("logging"),
+		case rq.has("versions"):
+			return h.listObjectVersions(rq)
+		case rq.has("encryption"), rq.has("notification"), rq.has("logging"),
 			rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
 			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
 			return errNotImplemented
