@@ -23,8 +23,9 @@ const NullVersion = "null"
 // versions are noncurrent: Object.NoncurrentSince says since when.
 //
 // PutObject decides by version ids alone: a new version whose id equals
-// the current object's (both NullVersion) replaces it; otherwise the
-// current object becomes noncurrent. A NullVersion also replaces a
+// the current object's (NullVersion over NullVersion, or a version
+// rewritten) replaces it; otherwise the current object becomes
+// noncurrent. A NullVersion also replaces a
 // noncurrent null version. A delete marker (Object.DeleteMarker) is put
 // the same way and becomes the latest version, leaving no current object.
 type VersionStore interface {
@@ -50,4 +51,11 @@ type VersionStore interface {
 	// when afterVersion is "" or no longer exists, after every version
 	// of afterKey. ErrNoSuchBucket.
 	ScanVersions(ctx context.Context, bucket, prefix, afterKey, afterVersion string, limit int) ([]Object, error)
+	// RewriteVersion replaces the stored version o.VersionID of o.Key,
+	// current or noncurrent, by o, bytes included (a move between
+	// tiers), after check (if not nil) accepted the stored version; the
+	// version keeps its place. The stored version's blobs that o does
+	// not use are freed. ErrNoSuchBucket, ErrNoSuchVersion, or check's
+	// error.
+	RewriteVersion(ctx context.Context, o *Object, check PutCheck) (freed []string, err error)
 }

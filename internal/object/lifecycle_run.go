@@ -140,6 +140,7 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 		}
 		res.Rescheduled += n
 	}
+	errs = append(errs, s.runVersions(ctx, now, limit, &res)...)
 	return res, errors.Join(errs...)
 }
 
@@ -156,13 +157,14 @@ func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) er
 	same := func(cur *meta.Object) bool {
 		return cur != nil && cur.ETag == o.ETag && cur.LastModified.Equal(o.LastModified)
 	}
-	full, err := s.meta.GetObject(ctx, o.Bucket, o.Key)
-	if errors.Is(err, meta.ErrNoSuchKey) || err == nil && !same(full) {
+	full, err := s.meta.GetVersion(ctx, o.Bucket, o.Key, o.VersionID)
+	if errors.Is(err, meta.ErrNoSuchKey) || errors.Is(err, meta.ErrNoSuchVersion) || err == nil && (full.DeleteMarker || !same(full)) {
 		return errLifecycleRaced
 	}
 	if err != nil {
 		return err
 	}
+	current := full.IsLatest
 	rc, err := s.openSegments(ctx, full.Segments, full.Inline, 0, full.Size)
 	if errors.Is(err, errChanged) {
 		return errLifecycleRaced
@@ -187,13 +189,30 @@ func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) er
 		s.free(ctx, next.BlobIDs())
 		return fmt.Errorf("bytes read for the transition do not match the ETag: %w", blob.ErrCorrupt)
 	}
-	// commitObject schedules the next action in the same commit.
-	return s.commitObject(ctx, &next, func(cur *meta.Object) error {
-		if !same(cur) {
-			return errLifecycleRaced
-		}
-		return nil
-	})
+	// A current object's next action is scheduled in the same commit; a
+	// noncurrent version's by its caller, with the key's other versions.
+	next.LifecycleDue = time.Time{}
+	if current {
+		err = s.scheduleLifecycle(ctx, &next)
+	}
+	var freed []string
+	if err == nil {
+		freed, err = s.meta.RewriteVersion(ctx, &next, func(cur *meta.Object) error {
+			if !same(cur) || cur.IsLatest != current {
+				return errLifecycleRaced
+			}
+			return nil
+		})
+	}
+	for _, id := range next.BlobIDs() {
+		s.untrack(id)
+	}
+	if err != nil {
+		s.free(ctx, next.BlobIDs())
+		return err
+	}
+	s.free(ctx, freed)
+	return nil
 }
 
 // LifecycleStatus is the state of the lifecycle engine, for operators.
@@ -312,7 +331,7 @@ func (s *Service) ReconcileLifecycle(ctx context.Context, limit int) (seen, chan
 			return seen, changed, err
 		}
 		want := limit - seen
-		objs, err := s.meta.ScanObjects(ctx, b.Name, "", string(cursor), want)
+		objs, done, err := s.reconcileScan(ctx, b.Name, string(cursor), want)
 		if err != nil {
 			return seen, changed, err
 		}
@@ -331,7 +350,7 @@ func (s *Service) ReconcileLifecycle(ctx context.Context, limit int) (seen, chan
 			}
 			changed += n
 		}
-		if len(objs) < want {
+		if done {
 			// The walk of this bucket is complete.
 			if err := s.meta.DeleteBucketConfig(ctx, b.Name, reindexConfig); err != nil && !errors.Is(err, meta.ErrNoSuchBucket) {
 				return seen, changed, err
@@ -343,6 +362,46 @@ func (s *Service) ReconcileLifecycle(ctx context.Context, limit int) (seen, chan
 		}
 	}
 	return seen, changed, nil
+}
+
+// reconcileScan returns the next up to limit current objects of a
+// reconciliation walk after key cursor. In a versioned bucket it walks
+// versions instead and schedules the noncurrent versions and delete
+// markers of every key it passes (whole keys, even past limit); the
+// objects it returns are the current ones among them. done reports that
+// the walk reached the bucket's end.
+func (s *Service) reconcileScan(ctx context.Context, bucket, cursor string, limit int) (objs []meta.Object, done bool, err error) {
+	st, err := s.BucketVersioning(ctx, bucket)
+	if err != nil {
+		return nil, false, err
+	}
+	if st == "" {
+		objs, err := s.meta.ScanObjects(ctx, bucket, "", cursor, limit)
+		return objs, len(objs) < limit, err
+	}
+	vs, err := s.meta.ScanVersions(ctx, bucket, "", cursor, "", limit)
+	if err != nil {
+		return nil, false, err
+	}
+	var cur []meta.Object
+	last := ""
+	for _, v := range vs {
+		if v.IsLatest && !v.DeleteMarker {
+			cur = append(cur, v)
+		}
+		if v.Key != last {
+			last = v.Key
+			if err := s.scheduleVersions(ctx, bucket, v.Key); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	if len(vs) == limit && (len(cur) == 0 || cur[len(cur)-1].Key != last) {
+		// Keep the walk's cursor moving past keys without a current
+		// object: stand the last key in as a placeholder entry.
+		cur = append(cur, meta.Object{Bucket: bucket, Key: last})
+	}
+	return cur, len(vs) < limit, nil
 }
 
 // AbortExpiredUploads aborts the multipart uploads that an
@@ -441,5 +500,6 @@ func (s *Service) expire(ctx context.Context, o *meta.Object) (deleted *meta.Obj
 	if err != nil {
 		return nil, nil, err
 	}
+	s.versionsChanged(ctx, o.Bucket, o.Key)
 	return o, freed, nil
 }

@@ -257,6 +257,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 		return nil, err
 	}
 	s.free(ctx, freed)
+	s.versionsChanged(ctx, in.Bucket, in.Key)
 	return out, nil
 }
 

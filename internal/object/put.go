@@ -241,6 +241,7 @@ func (s *Service) commitObject(ctx context.Context, o *meta.Object, check meta.P
 		return err
 	}
 	s.free(ctx, freed)
+	s.versionsChanged(ctx, o.Bucket, o.Key)
 	return nil
 }
 

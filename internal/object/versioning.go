@@ -157,6 +157,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 			return DeleteResult{}, err
 		}
 		s.free(ctx, freed)
+		s.versionsChanged(ctx, bucket, key)
 		return DeleteResult{VersionID: versionID, DeleteMarker: deleted != nil && deleted.DeleteMarker}, nil
 	}
 	st, err := s.BucketVersioning(ctx, bucket)
@@ -177,6 +178,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 		return DeleteResult{}, err
 	}
 	s.free(ctx, freed)
+	s.versionsChanged(ctx, bucket, key)
 	return DeleteResult{VersionID: m.VersionID, DeleteMarker: true}, nil
 }
 

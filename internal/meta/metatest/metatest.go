@@ -69,6 +69,7 @@ var tests = []struct {
 	{"Versions/Update", testVersionsUpdate},
 	{"Versions/Scan", testVersionsScan},
 	{"Versions/Restore", testVersionsRestore},
+	{"Versions/RewriteAndDue", testVersionsRewriteAndDue},
 
 	{"Scan/Order", testScanOrder},
 	{"Scan/Prefix", testScanPrefix},

@@ -315,3 +315,53 @@ func testVersionsRestore(t *testing.T, s meta.Store) {
 	must(t, "DeleteVersion v1", err)
 	checkFreed(t, "DeleteVersion restored v1", freed, []string{"b1", "copy1"})
 }
+
+func testVersionsRewriteAndDue(t *testing.T, s meta.Store) {
+	createBucket(t, s, bucket)
+	put(t, s, version("k", "v1", "b1", 1))
+	put(t, s, version("k", "v2", "b2", 2))
+	// A noncurrent version moves to other bytes and keeps its place.
+	moved := version("k", "v1", "b1-archived", 1)
+	moved.StorageClass = "GLACIER"
+	freed, err := s.RewriteVersion(t.Context(), moved, func(cur *meta.Object) error {
+		if cur.VersionID != "v1" || cur.IsLatest {
+			t.Errorf("RewriteVersion check saw %q latest %v", cur.VersionID, cur.IsLatest)
+		}
+		return nil
+	})
+	must(t, "RewriteVersion v1", err)
+	checkFreed(t, "RewriteVersion v1", freed, []string{"b1"})
+	checkVersions(t, s, "after rewrite", "k", "v2*", "v1")
+	v1, err := s.GetVersion(t.Context(), bucket, "k", "v1")
+	must(t, "GetVersion v1", err)
+	if v1.StorageClass != "GLACIER" || v1.Segments[0].BlobID != "b1-archived" || !closeTime(v1.NoncurrentSince, stamp.Add(2*time.Second)) {
+		t.Errorf("rewritten v1: %s %+v noncurrent since %v", v1.StorageClass, v1.Segments, v1.NoncurrentSince)
+	}
+	checkRefs(t, s, "after rewrite", map[string]bool{"b1": false, "b1-archived": true, "b2": true})
+	_, err = s.RewriteVersion(t.Context(), version("k", "v1", "b9", 1), func(*meta.Object) error { return errCheck })
+	wantErr(t, "RewriteVersion refused", err, errCheck)
+	_, err = s.RewriteVersion(t.Context(), version("k", "zz", "b9", 1), nil)
+	wantErr(t, "RewriteVersion missing", err, meta.ErrNoSuchVersion)
+
+	// Noncurrent versions are found by their due time.
+	due := stamp.Add(time.Hour)
+	n, err := s.UpdateLifecycle(t.Context(), []meta.LifecycleUpdate{{Bucket: bucket, Key: "k", VersionID: "v1",
+		ETag: v1.ETag, Modified: v1.LastModified, Due: due, StorageClass: "DEEP_ARCHIVE"}})
+	must(t, "UpdateLifecycle v1", err)
+	if n != 1 {
+		t.Errorf("UpdateLifecycle of a noncurrent version applied %d, want 1", n)
+	}
+	got, err := s.DueVersions(t.Context(), due.Add(-time.Second), 10)
+	must(t, "DueVersions before", err)
+	if len(got) != 0 {
+		t.Errorf("DueVersions before the due time: %d", len(got))
+	}
+	got, err = s.DueVersions(t.Context(), due, 10)
+	must(t, "DueVersions", err)
+	if len(got) != 1 || got[0].VersionID != "v1" || got[0].StorageClass != "DEEP_ARCHIVE" || got[0].IsLatest {
+		t.Errorf("DueVersions: %+v, want v1 in DEEP_ARCHIVE", got)
+	}
+	if c, oldest, err := s.LifecycleBacklog(t.Context(), due); err != nil || c != 1 || !closeTime(oldest, due) {
+		t.Errorf("LifecycleBacklog: %d %v %v, want 1 at %v", c, oldest, err, due)
+	}
+}

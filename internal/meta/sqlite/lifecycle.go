@@ -15,6 +15,29 @@ func (s *Store) DueObjects(ctx context.Context, now time.Time, limit int) ([]met
 		nanos(now), limit)
 }
 
+// DueVersions implements meta.Store through the partial index
+// versions_lc_due.
+func (s *Store) DueVersions(ctx context.Context, now time.Time, limit int) ([]meta.Object, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+versionCols+`, NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket = v.bucket AND o.key = v.key)
+			AND v.seq = (SELECT MAX(seq) FROM versions w WHERE w.bucket = v.bucket AND w.key = v.key)
+		FROM versions v WHERE lc_due > 0 AND lc_due <= ? ORDER BY lc_due LIMIT ?`, nanos(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []meta.Object
+	for rows.Next() {
+		var latest bool
+		o, _, err := scanVersion(latestScanner{rows, &latest}, false)
+		if err != nil {
+			return nil, err
+		}
+		o.IsLatest = latest
+		out = append(out, *o)
+	}
+	return out, rows.Err()
+}
+
 // UpdateLifecycle implements meta.Store.
 func (s *Store) UpdateLifecycle(ctx context.Context, updates []meta.LifecycleUpdate) (int, error) {
 	var applied int
@@ -32,7 +55,11 @@ func (s *Store) UpdateLifecycle(ctx context.Context, updates []meta.LifecycleUpd
 		defer dueOnly.Close()
 		for _, u := range updates {
 			var res sql.Result
-			if u.StorageClass != "" {
+			if u.VersionID != "" {
+				res, err = tx.ExecContext(ctx, `UPDATE versions SET storage_class = CASE WHEN ? = '' THEN storage_class ELSE ? END, lc_due = ?
+					WHERE bucket = ? AND key = ? AND version_id = ? AND etag = ? AND mtime = ?`,
+					u.StorageClass, u.StorageClass, nanosOrZero(u.Due), u.Bucket, u.Key, u.VersionID, u.ETag, nanos(u.Modified))
+			} else if u.StorageClass != "" {
 				res, err = byClass.ExecContext(ctx, u.StorageClass, nanosOrZero(u.Due), u.Bucket, u.Key, u.ETag, nanos(u.Modified))
 			} else {
 				res, err = dueOnly.ExecContext(ctx, nanosOrZero(u.Due), u.Bucket, u.Key, u.ETag, nanos(u.Modified))
@@ -55,7 +82,9 @@ func (s *Store) UpdateLifecycle(ctx context.Context, updates []meta.LifecycleUpd
 func (s *Store) LifecycleBacklog(ctx context.Context, now time.Time) (int64, time.Time, error) {
 	var n int64
 	var oldest sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*), MIN(lc_due) FROM objects WHERE lc_due > 0 AND lc_due <= ?`, nanos(now)).Scan(&n, &oldest)
+	err := s.r.QueryRowContext(ctx, `SELECT SUM(n), MIN(m) FROM (
+		SELECT COUNT(*) AS n, MIN(lc_due) AS m FROM objects WHERE lc_due > 0 AND lc_due <= ?
+		UNION ALL SELECT COUNT(*), MIN(lc_due) FROM versions WHERE lc_due > 0 AND lc_due <= ?)`, nanos(now), nanos(now)).Scan(&n, &oldest)
 	if err != nil || !oldest.Valid {
 		return n, time.Time{}, err
 	}

@@ -284,6 +284,8 @@ var migrations = []string{
 		PRIMARY KEY (bucket, key, seq)
 	) WITHOUT ROWID;
 	CREATE UNIQUE INDEX versions_by_id ON versions (bucket, key, version_id);`,
+	// 5: the lifecycle due index of noncurrent versions and markers.
+	`CREATE INDEX versions_lc_due ON versions (lc_due) WHERE lc_due > 0;`,
 }
 
 // schema is documented in docs/metadata-schema.md; keep them in step.
@@ -636,11 +638,9 @@ func putLocked(ctx context.Context, tx *sql.Tx, o *meta.Object, cur *meta.Object
 	var freed []string
 	replaced := cur != nil && cur.VersionID == o.VersionID
 	if replaced {
-		if o.VersionID != meta.NullVersion {
-			return nil, fmt.Errorf("meta: version %q of %q/%q exists", o.VersionID, o.Bucket, o.Key)
-		}
-		// The null version is replaced; a replacement may keep its blobs
-		// (a copy onto itself).
+		// The current version is replaced (the null version by a new
+		// null version, or any version by itself rewritten); a
+		// replacement may keep its blobs (a copy onto itself).
 		keep := make(map[string]bool, len(o.Segments))
 		for _, s := range o.Segments {
 			keep[s.BlobID] = true

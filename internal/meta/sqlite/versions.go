@@ -329,3 +329,46 @@ type latestScanner struct {
 }
 
 func (l latestScanner) Scan(dest ...any) error { return l.rows.Scan(append(dest, l.latest)...) }
+
+// RewriteVersion implements meta.Store.
+func (s *Store) RewriteVersion(ctx context.Context, o *meta.Object, check meta.PutCheck) (freed []string, err error) {
+	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		freed = nil
+		cur, seq, err := getVersionTx(ctx, tx, o.Bucket, o.Key, o.VersionID)
+		if errors.Is(err, meta.ErrNoSuchKey) {
+			err = fmt.Errorf("object %q/%q version %q: %w", o.Bucket, o.Key, o.VersionID, meta.ErrNoSuchVersion)
+		}
+		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(cur); err != nil {
+				return err
+			}
+		}
+		if cur.DeleteMarker {
+			return fmt.Errorf("meta: version %q of %q/%q is a delete marker", o.VersionID, o.Bucket, o.Key)
+		}
+		keep := make(map[string]bool, len(o.Segments))
+		for _, id := range o.BlobIDs() {
+			keep[id] = true
+		}
+		for _, id := range cur.BlobIDs() {
+			if !keep[id] {
+				freed = append(freed, id)
+			}
+		}
+		if err := unref(ctx, tx, freed); err != nil {
+			return err
+		}
+		if err := ref(ctx, tx, o.BlobIDs()); err != nil {
+			return err
+		}
+		o.DeleteMarker, o.NoncurrentSince = false, cur.NoncurrentSince
+		return writeVersion(ctx, tx, o, seq)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return freed, nil
+}
