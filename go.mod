@@ -12,6 +12,7 @@ require (
 	github.com/aws/smithy-go v1.28.8
 	github.com/klauspost/compress v1.20.3
 	github.com/klauspost/reedsolomon v1.14.2
+	github.com/minio/sio v0.4.1
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/restic/chunker v0.4.0
 	golang.org/x/crypto v0.58.0
