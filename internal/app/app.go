@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"github.com/firnhq/firn/internal/restore"
 	"github.com/firnhq/firn/internal/s3api"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
+	"github.com/firnhq/firn/internal/sse"
 )
 
 // Server is a running firn server.
@@ -216,8 +218,15 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if inline == 0 {
 		inline = -1
 	}
+	keys, err := masterKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Remote: remoteStore, ClassTiers: classTiers, Restore: restoreCfg,
-		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline})
+		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys})
+	if keys != nil {
+		log.Info("SSE-S3 enabled", "current_master_key", keys.(*sse.Keyring).CurrentID())
+	}
 	// Nothing is in flight yet: every unreferenced blob is an orphan.
 	if n, err := svc.CollectGarbage(ctx, 0); err != nil {
 		return nil, fmt.Errorf("start-up collection: %w", err)
@@ -387,6 +396,11 @@ func lockDataDir(dir string) (*os.File, error) {
 // the admin commands, beside a server that may be running on it (SQLite
 // allows it). The caller closes the returned store.
 func OpenAdmin(dataDir string) (*object.Service, io.Closer, error) {
+	return OpenAdminWithKeys(dataDir, nil)
+}
+
+// OpenAdminWithKeys is OpenAdmin with SSE-S3 master keys.
+func OpenAdminWithKeys(dataDir string, keys sse.KeyProvider) (*object.Service, io.Closer, error) {
 	path := filepath.Join(dataDir, "meta", "firn.db")
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
@@ -395,5 +409,29 @@ func OpenAdmin(dataDir string) (*object.Service, io.Closer, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return object.New(object.Config{Meta: ms, Log: slog.New(slog.DiscardHandler)}), ms, nil
+	return object.New(object.Config{Meta: ms, Log: slog.New(slog.DiscardHandler), Keys: keys}), ms, nil
+}
+
+// MasterKeys loads the master keys an admin command is given, refusing a
+// key file inside the data directory as the server does.
+func MasterKeys(dataDir, keyFile, keyEnv string) (sse.KeyProvider, error) {
+	return masterKeys(config.Server{Data: dataDir, MasterKeyFile: keyFile, MasterKey: keyEnv})
+}
+
+// masterKeys loads the SSE-S3 master keys (nil: none configured). A key
+// file inside the data directory is refused: the keys must never sit in
+// clear beside the data they protect.
+func masterKeys(cfg config.Server) (sse.KeyProvider, error) {
+	if cfg.MasterKeyFile != "" {
+		kf, err1 := filepath.Abs(cfg.MasterKeyFile)
+		data, err2 := filepath.Abs(cfg.Data)
+		if err1 == nil && err2 == nil && (kf == data || strings.HasPrefix(kf, data+string(filepath.Separator))) {
+			return nil, fmt.Errorf("master-key-file %s is inside the data directory %s: keep master keys apart from the data", cfg.MasterKeyFile, cfg.Data)
+		}
+	}
+	k, err := sse.LoadKeyring(cfg.MasterKeyFile, cfg.MasterKey)
+	if err != nil || k == nil {
+		return nil, err
+	}
+	return k, nil
 }

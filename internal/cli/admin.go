@@ -21,6 +21,8 @@ const adminUsage = `Usage:
   firn admin retrieval-policy [--data DIR] [--json]                      show the policy
   firn admin retrieval-policy [--data DIR] --set None|FreeTier|BytesPerHour [--bytes-per-hour N]
   firn admin lifecycle status [--data DIR] [--json]                      backlog and lateness of lifecycle actions
+  firn admin key rotate [--data DIR] --master-key-file F [--json]        rewrap SSE-S3 object keys under the current master key
+  firn admin key generate [--id ID]                                      print a new master key line for a key file
 `
 
 // runAdmin runs `firn admin ...` against a data directory (the server may
@@ -37,6 +39,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return adminPolicy(ctx, args[1:], stdout, stderr)
 	case args[0] == "lifecycle" && len(args) > 1 && args[1] == "status":
 		return adminLifecycleStatus(ctx, args[2:], stdout, stderr)
+	case args[0] == "key" && len(args) > 1 && args[1] == "rotate":
+		return adminKeyRotate(ctx, args[2:], stdout, stderr)
+	case args[0] == "key" && len(args) > 1 && args[1] == "generate":
+		return adminKeyGenerate(args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "firn admin: unknown command %q\n\n%s", args[0], adminUsage)
 	return ExitUsage

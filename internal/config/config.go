@@ -58,6 +58,11 @@ type Server struct {
 	// from FIRN_ACCESS_KEY / FIRN_SECRET_KEY (never a flag, which would
 	// show in ps) or from the data directory.
 	AccessKey, SecretKey string
+	// MasterKeyFile holds the master keys of SSE-S3 (package sse's key
+	// file format); MasterKey, from FIRN_MASTER_KEY only, is the same
+	// inline. Neither set: SSE-S3 is refused.
+	MasterKeyFile string
+	MasterKey     string
 }
 
 // Remote configures the remote tier. Its credentials come only from
@@ -73,6 +78,11 @@ type Remote struct {
 	PathStyle    bool   // address the bucket as ENDPOINT/BUCKET
 	// AccessKey and SecretKey sign the remote requests.
 	AccessKey, SecretKey string
+	// MasterKeyFile holds the master keys of SSE-S3 (package sse's key
+	// file format); MasterKey, from FIRN_MASTER_KEY only, is the same
+	// inline. Neither set: SSE-S3 is refused.
+	MasterKeyFile string
+	MasterKey     string
 }
 
 // Defaults returns the embedded defaults.
@@ -119,6 +129,7 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&c.Remote.Prefix, "remote-prefix", c.Remote.Prefix, `key prefix of the remote tier's blobs, e.g. "firn/"`)
 	fs.StringVar(&c.Remote.StorageClass, "remote-storage-class", c.Remote.StorageClass, "storage class the remote tier's blobs are written in, e.g. DEEP_ARCHIVE on AWS (default the remote's STANDARD)")
 	fs.BoolVar(&c.Remote.PathStyle, "remote-path-style", c.Remote.PathStyle, "address the remote bucket as ENDPOINT/BUCKET (false: BUCKET.ENDPOINT)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, `file of SSE-S3 master keys, "id:base64-key" per line, the last current (keep it outside the data directory)`)
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -180,6 +191,7 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		return c, fs, fmt.Errorf("config: set both FIRN_ACCESS_KEY and FIRN_SECRET_KEY, or neither")
 	}
+	c.MasterKey = env("FIRN_MASTER_KEY")
 	c.Remote.AccessKey, c.Remote.SecretKey = env("FIRN_REMOTE_ACCESS_KEY"), env("FIRN_REMOTE_SECRET_KEY")
 	if (c.Remote.AccessKey == "") != (c.Remote.SecretKey == "") {
 		return c, fs, fmt.Errorf("config: set both FIRN_REMOTE_ACCESS_KEY and FIRN_REMOTE_SECRET_KEY, or neither")

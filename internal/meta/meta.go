@@ -77,6 +77,23 @@ type Segment struct {
 	// Tier names the blob store holding the blob: "" for the hot store,
 	// otherwise a tier name of the object service's configuration.
 	Tier string `json:"t,omitempty"`
+	// Part is the multipart part number whose stream the blob holds,
+	// for an encrypted object (its stream key derives from it); 0 for
+	// the single stream of an object written in one piece.
+	Part int `json:"p,omitempty"`
+}
+
+// Encryption is how an object's bytes are encrypted at rest: they are
+// streams under an object key, stored only wrapped (see package sse).
+type Encryption struct {
+	// Algorithm is "AES256" (SSE-S3: wrapped by the server's master key
+	// KeyID) or "SSE-C" (wrapped by the client's key).
+	Algorithm string `json:"a"`
+	KeyID     string `json:"k,omitempty"`
+	// WrappedKey is the sealed object key.
+	WrappedKey []byte `json:"w"`
+	// CustomerKeyMD5 is the base64 MD5 of the SSE-C key.
+	CustomerKeyMD5 string `json:"m,omitempty"`
 }
 
 // Restore is the state of an archived object's temporary restored copy.
@@ -122,6 +139,9 @@ type Object struct {
 	// Restore is set while an archived object is being restored or has
 	// a restored copy.
 	Restore *Restore
+	// Encryption is set for objects encrypted at rest: their Inline
+	// bytes, blobs and restored copies hold ciphertext.
+	Encryption *Encryption
 	// DeleteMarker: this version is a delete marker, with no bytes,
 	// headers or tags (see VersionStore).
 	DeleteMarker bool

@@ -89,6 +89,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	s.lifecycles.forget(name) // its configurations went with it
 	s.tierings.forget(name)
 	s.versioning.forget(name)
+	s.encryptions.forget(name)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,10 @@ type CopyInput struct {
 	Tags         []meta.Tag
 	StorageClass string             // "" keeps STANDARD (S3 does not carry the class over)
 	Algorithm    checksum.Algorithm // "" keeps the source's algorithm
+	// SSE is the copy's encryption (not carried over from the source);
+	// SrcCustomerKey opens an SSE-C source.
+	SSE            SSE
+	SrcCustomerKey []byte
 }
 
 var errSelfCopy = &InvalidRequestError{Msg: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."}
@@ -102,15 +106,19 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 	// A copy onto itself changes the object in place, unless versioning
 	// makes it a new version (which gets its own bytes below: versions
 	// never share blobs).
+	sameEnc, err := s.sameEncryption(ctx, in.Bucket, src, in.SSE)
+	if err != nil {
+		return nil, err
+	}
 	self := in.SrcBucket == in.Bucket && in.SrcKey == in.Key
-	if self && in.SrcVersionID == "" && !in.ReplaceMetadata && class == src.StorageClass && in.Algorithm == "" {
+	if self && in.SrcVersionID == "" && !in.ReplaceMetadata && class == src.StorageClass && in.Algorithm == "" && sameEnc {
 		return nil, errSelfCopy
 	}
-	if self && in.SrcVersionID == "" && vid == meta.NullVersion && src.VersionID == meta.NullVersion {
+	if self && in.SrcVersionID == "" && vid == meta.NullVersion && src.VersionID == meta.NullVersion && sameEnc {
 		newAlg := in.Algorithm != "" && string(in.Algorithm) != src.Checksum.Algorithm
 		if s.tierOf(class) != s.tierOf(src.StorageClass) || newAlg {
 			// The bytes must be read: to move them, or to checksum them.
-			return s.rewrite(ctx, src, class, in.Algorithm, apply)
+			return s.rewrite(ctx, src, class, in.Algorithm, in.SrcCustomerKey, apply)
 		}
 		cfg, opt, err := s.lifecycleFor(ctx, in.Bucket)
 		if err != nil {
@@ -135,16 +143,21 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 	if alg == "" && src.Checksum.Algorithm != "" {
 		alg = checksum.Algorithm(src.Checksum.Algorithm)
 	}
-	rc, err := s.open(ctx, src, 0, src.Size)
+	rc, err := s.open(ctx, src, 0, src.Size, in.SrcCustomerKey)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: vid}, rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg})
+	enc, objKey, err := s.seal(ctx, in.Bucket, in.SSE)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: vid}, rc, src.Size, MaxPutSize, s.inlineMax, Integrity{Algorithm: alg}, streamKey(objKey, 0))
 	if err != nil {
 		return nil, err
 	}
 	o := s.newObject(in.Bucket, in.Key, vid, in.Owner, class, d)
+	o.Encryption = enc
 	o.Headers, o.UserMeta = maps.Clone(src.Headers), maps.Clone(src.UserMeta)
 	o.Tags = slices.Clone(src.Tags)
 	apply(o)
@@ -162,13 +175,19 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 // keeps its ETag and parts, gets a full-object checksum of alg (if
 // given) and apply's changes, and replaces src only if src is still
 // current.
-func (s *Service) rewrite(ctx context.Context, src *meta.Object, class string, alg checksum.Algorithm, apply func(*meta.Object)) (*meta.Object, error) {
-	rc, err := s.open(ctx, src, 0, src.Size)
+func (s *Service) rewrite(ctx context.Context, src *meta.Object, class string, alg checksum.Algorithm, customerKey []byte, apply func(*meta.Object)) (*meta.Object, error) {
+	// The object keeps its encryption and key; its bytes become one
+	// stream.
+	objKey, err := s.objectKey(ctx, src.Encryption, customerKey)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.open(ctx, src, 0, src.Size, customerKey)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: src.Bucket, Key: src.Key, VersionID: src.VersionID}, rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{Algorithm: alg})
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: src.Bucket, Key: src.Key, VersionID: src.VersionID}, rc, src.Size, MaxObjectSize, s.inlineMax, Integrity{Algorithm: alg}, streamKey(objKey, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -216,4 +235,25 @@ func (s *Service) copySource(ctx context.Context, bucket, key, versionID string)
 		return nil, wrap(meta.ErrNoSuchKey, "%s/%s", bucket, key)
 	}
 	return src, err
+}
+
+// sameEncryption reports whether a copy of src into bucket under req
+// would be encrypted as src is, so a copy onto itself may keep its bytes.
+func (s *Service) sameEncryption(ctx context.Context, bucket string, src *meta.Object, req SSE) (bool, error) {
+	if req.CustomerKey != nil || src.Encryption != nil && src.Encryption.Algorithm == sseC {
+		return false, nil
+	}
+	want := req.Algorithm
+	if want == "" {
+		c, err := s.encryptions.get(ctx, bucket, s.loadEncryption)
+		if err != nil {
+			return false, err
+		}
+		want = c.Algorithm
+	}
+	have := ""
+	if src.Encryption != nil {
+		have = src.Encryption.Algorithm
+	}
+	return want == have, nil
 }

@@ -85,6 +85,7 @@ func etagMatches(list, etag string) bool {
 type GetInput struct {
 	Bucket, Key string
 	VersionID   string // "": the current object
+	CustomerKey []byte // the SSE-C key, for an SSE-C object
 	Range       *Range // nil: the whole object
 	PartNumber  int    // > 0: just that part (of a multipart object)
 	Conditions  Conditions
@@ -102,6 +103,9 @@ type Reader struct {
 func (s *Service) HeadObject(ctx context.Context, in GetInput) (*meta.Object, error) {
 	o, err := s.lookup(ctx, in.Bucket, in.Key, in.VersionID)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckCustomerKey(o, in.CustomerKey); err != nil {
 		return nil, err
 	}
 	if err := in.Conditions.check(o); err != nil {
@@ -139,7 +143,7 @@ func (s *Service) getObject(ctx context.Context, in GetInput) (*meta.Object, *Re
 	if err != nil {
 		return o, nil, err
 	}
-	rd.ReadCloser, err = s.open(ctx, o, rd.Offset, rd.Length)
+	rd.ReadCloser, err = s.open(ctx, o, rd.Offset, rd.Length, in.CustomerKey)
 	if err != nil {
 		return o, nil, err
 	}
@@ -199,19 +203,31 @@ func readable(o *meta.Object) ([]meta.Segment, []byte, error) {
 	return o.Restore.Copy, o.Restore.Inline, nil
 }
 
-// open returns a reader of n bytes of o's readable data from off.
-func (s *Service) open(ctx context.Context, o *meta.Object, off, n int64) (io.ReadCloser, error) {
+// open returns a reader of n bytes of o's readable data from off,
+// decrypted (an SSE-C object needs the request's customerKey).
+func (s *Service) open(ctx context.Context, o *meta.Object, off, n int64, customerKey []byte) (io.ReadCloser, error) {
 	segs, inline, err := readable(o)
 	if err != nil {
 		return nil, err
 	}
-	return s.openSegments(ctx, segs, inline, off, n)
+	objKey, err := s.objectKey(ctx, o.Encryption, customerKey)
+	if err != nil {
+		return nil, err
+	}
+	return s.openSegments(ctx, segs, inline, off, n, objKey)
 }
 
 // openSegments returns a reader of n bytes from off of the data held by
-// segs (or inline when there are no segments).
-func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline []byte, off, n int64) (io.ReadCloser, error) {
+// segs (or inline when there are no segments), decrypted under objKey
+// when not nil.
+func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline []byte, off, n int64, objKey []byte) (io.ReadCloser, error) {
 	if inline != nil || len(segs) == 0 {
+		if objKey != nil && len(inline) > 0 {
+			var err error
+			if inline, err = decryptInline(inline, objKey); err != nil {
+				return nil, err
+			}
+		}
 		end := min(off+n, int64(len(inline)))
 		return io.NopCloser(bytes.NewReader(inline[min(off, end):end])), nil
 	}
@@ -225,7 +241,7 @@ func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline 
 		if off < pos+sg.Size {
 			start := max(off-pos, 0)
 			take := min(sg.Size-start, n)
-			parts = append(parts, segRange{sg.BlobID, sg.Tier, start, take})
+			parts = append(parts, segRange{sg.BlobID, sg.Tier, start, take, sg.Size, streamKey(objKey, sg.Part)})
 			n -= take
 			off += take
 		}
@@ -240,7 +256,7 @@ func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline 
 	}
 	s.pin(ids)
 	unpin := func() { s.unpin(ids) }
-	first, err := s.storeOf(parts[0].tier).Open(ctx, parts[0].id, parts[0].off, parts[0].n)
+	first, err := s.openRange(ctx, parts[0])
 	if err != nil {
 		unpin()
 		if errors.Is(err, blob.ErrNotFound) {
@@ -284,6 +300,17 @@ func (p *pinnedReader) Close() error {
 type segRange struct {
 	id, tier string
 	off, n   int64
+	size     int64  // of the segment's plaintext
+	key      []byte // stream key of an encrypted segment
+}
+
+// openRange opens the bytes of one segment range, decrypting them when
+// the segment is encrypted.
+func (s *Service) openRange(ctx context.Context, p segRange) (io.ReadCloser, error) {
+	if p.key != nil {
+		return s.openEncrypted(ctx, p)
+	}
+	return s.storeOf(p.tier).Open(ctx, p.id, p.off, p.n)
 }
 
 // segReader yields several blob ranges in order, opening each when
@@ -307,7 +334,7 @@ func (r *segReader) next() error {
 	}
 	p := r.parts[0]
 	r.parts = r.parts[1:]
-	rc, err := r.s.storeOf(p.tier).Open(r.ctx, p.id, p.off, p.n)
+	rc, err := r.s.openRange(r.ctx, p)
 	if err != nil {
 		return err
 	}

@@ -165,7 +165,24 @@ func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) er
 		return err
 	}
 	current := full.IsLatest
-	rc, err := s.openSegments(ctx, full.Segments, full.Inline, 0, full.Size)
+	tier := s.tierOf(class)
+	label := blob.Label{Bucket: full.Bucket, Key: full.Key, VersionID: full.VersionID}
+	next := *full
+	next.StorageClass = class
+	next.Restore = nil
+	if full.Encryption != nil {
+		// Ciphertext moves as it is: the server may not hold the key.
+		segs, err := s.copyRaw(ctx, tier, label, full.Segments, full.Inline, full.Size)
+		if errors.Is(err, blob.ErrNotFound) {
+			return errLifecycleRaced
+		}
+		if err != nil {
+			return err
+		}
+		next.Inline, next.Segments = nil, segs
+		return s.commitMove(ctx, &next, current, same)
+	}
+	rc, err := s.openSegments(ctx, full.Segments, full.Inline, 0, full.Size, nil)
 	if errors.Is(err, errChanged) {
 		return errLifecycleRaced
 	}
@@ -173,14 +190,11 @@ func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) er
 		return err
 	}
 	defer rc.Close()
-	tier := s.tierOf(class)
-	d, err := s.receive(ctx, tier, blob.Label{Bucket: full.Bucket, Key: full.Key, VersionID: full.VersionID}, rc, full.Size, MaxObjectSize, s.inlineMax, Integrity{})
+	d, err := s.receive(ctx, tier, label, rc, full.Size, MaxObjectSize, s.inlineMax, Integrity{}, nil)
 	if err != nil {
 		return err
 	}
-	next := *full
-	next.StorageClass = class
-	next.Inline, next.Segments, next.Restore = d.inline, nil, nil
+	next.Inline, next.Segments = d.inline, nil
 	if d.blobID != "" {
 		next.Segments = []meta.Segment{{BlobID: d.blobID, Size: d.size, Tier: d.tier}}
 	}
@@ -189,15 +203,23 @@ func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) er
 		s.free(ctx, next.BlobIDs())
 		return fmt.Errorf("bytes read for the transition do not match the ETag: %w", blob.ErrCorrupt)
 	}
+	return s.commitMove(ctx, &next, current, same)
+}
+
+// commitMove stores next, the version of a transition whose bytes now
+// live on another tier, if the stored version is still the one judged
+// (same) and still current or noncurrent as it was.
+func (s *Service) commitMove(ctx context.Context, next *meta.Object, current bool, same func(*meta.Object) bool) error {
 	// A current object's next action is scheduled in the same commit; a
 	// noncurrent version's by its caller, with the key's other versions.
 	next.LifecycleDue = time.Time{}
+	var err error
 	if current {
-		err = s.scheduleLifecycle(ctx, &next)
+		err = s.scheduleLifecycle(ctx, next)
 	}
 	var freed []string
 	if err == nil {
-		freed, err = s.meta.RewriteVersion(ctx, &next, func(cur *meta.Object) error {
+		freed, err = s.meta.RewriteVersion(ctx, next, func(cur *meta.Object) error {
 			if !same(cur) || cur.IsLatest != current {
 				return errLifecycleRaced
 			}

@@ -25,6 +25,7 @@ type CreateUploadInput struct {
 	Tags               []meta.Tag
 	Algorithm          checksum.Algorithm // "" for none
 	ChecksumType       checksum.Type      // "" for the algorithm's default
+	SSE                SSE                // the object's encryption ("": the bucket's default)
 }
 
 // newUploadID returns an id that sorts by creation time: 8 bytes of
@@ -70,6 +71,11 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, in CreateUploadInpu
 	if in.Algorithm != "" {
 		u.Template.Checksum = meta.Checksum{Algorithm: string(in.Algorithm), Type: string(typ)}
 	}
+	enc, _, err := s.seal(ctx, in.Bucket, in.SSE)
+	if err != nil {
+		return meta.Upload{}, err
+	}
+	u.Template.Encryption = enc
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return meta.Upload{}, err
 	}
@@ -96,6 +102,7 @@ type UploadPartInput struct {
 	Body                  io.Reader
 	Size                  int64
 	Integrity             Integrity // Algorithm is overridden by the upload's
+	CustomerKey           []byte    // the upload's SSE-C key, if it has one
 }
 
 // UploadPart stores a part, replacing an earlier one with its number.
@@ -118,7 +125,11 @@ func (s *Service) UploadPart(ctx context.Context, in UploadPartInput) (meta.Part
 		integ.Algorithm = checksum.Algorithm(u.Template.Checksum.Algorithm)
 	}
 	label := blob.Label{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, PartNumber: in.PartNumber}
-	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), label, in.Body, in.Size, MaxPutSize, -1, integ)
+	objKey, err := s.objectKey(ctx, u.Template.Encryption, in.CustomerKey)
+	if err != nil {
+		return meta.Part{}, err
+	}
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), label, in.Body, in.Size, MaxPutSize, -1, integ, streamKey(objKey, in.PartNumber))
 	if err != nil {
 		return meta.Part{}, err
 	}
@@ -150,6 +161,9 @@ type CopyPartInput struct {
 	Range                 *Range // nil: the whole source
 	Bucket, Key, UploadID string
 	PartNumber            int
+	// SrcCustomerKey opens an SSE-C source; CustomerKey is the upload's
+	// SSE-C key.
+	SrcCustomerKey, CustomerKey []byte
 }
 
 // UploadPartCopy stores a part copied from (a range of) another object.
@@ -191,13 +205,17 @@ func (s *Service) uploadPartCopy(ctx context.Context, in CopyPartInput) (meta.Pa
 		}
 		off, n = in.Range.First, in.Range.Last-in.Range.First+1
 	}
-	rc, err := s.open(ctx, src, off, n)
+	objKey, err := s.objectKey(ctx, u.Template.Encryption, in.CustomerKey)
+	if err != nil {
+		return meta.Part{}, src, err
+	}
+	rc, err := s.open(ctx, src, off, n, in.SrcCustomerKey)
 	if err != nil {
 		return meta.Part{}, src, err
 	}
 	defer rc.Close()
 	label := blob.Label{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, PartNumber: in.PartNumber}
-	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), label, rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)})
+	d, err := s.receive(ctx, s.tierOf(u.Template.StorageClass), label, rc, n, MaxPutSize, -1, Integrity{Algorithm: checksum.Algorithm(u.Template.Checksum.Algorithm)}, streamKey(objKey, in.PartNumber))
 	if err != nil {
 		return meta.Part{}, src, err
 	}
@@ -305,7 +323,11 @@ func (s *Service) assemble(u meta.Upload, stored []meta.Part, in CompleteInput) 
 		}
 		o.Parts = append(o.Parts, meta.PartInfo{Number: p.Number, Size: p.Size, ETag: p.ETag, Checksum: p.Checksum})
 		if p.BlobID != "" {
-			o.Segments = append(o.Segments, meta.Segment{BlobID: p.BlobID, Size: p.Size, Tier: s.tierOf(o.StorageClass)})
+			sg := meta.Segment{BlobID: p.BlobID, Size: p.Size, Tier: s.tierOf(o.StorageClass)}
+			if o.Encryption != nil {
+				sg.Part = p.Number // its stream's key derives from it
+			}
+			o.Segments = append(o.Segments, sg)
 		}
 	}
 	sum := md5.Sum(md5s)

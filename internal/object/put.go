@@ -12,6 +12,7 @@ import (
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/checksum"
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/sse"
 )
 
 // Integrity is what a writer checks the received bytes against.
@@ -41,6 +42,8 @@ type PutInput struct {
 	// IfNoneMatch "*" writes only if no object exists; IfMatch writes only
 	// over the object with that ETag (S3 conditional writes).
 	IfNoneMatch, IfMatch string
+	// SSE is the encryption asked for ("": the bucket's default).
+	SSE SSE
 }
 
 // CheckKey validates an object key.
@@ -66,10 +69,12 @@ type data struct {
 }
 
 // receive reads body into an inline buffer or a new blob, verifying the
-// declared size and digests before the blob is committed. On error nothing
-// is left behind. The caller must untrack a returned blob once its
-// metadata committed (or free it if that failed).
-func (s *Service) receive(ctx context.Context, tier string, label blob.Label, body io.Reader, size, limit, inlineMax int64, in Integrity) (*data, error) {
+// declared size and digests before the blob is committed. With a stream
+// key the bytes are stored encrypted under it (digests and sizes are of
+// the plaintext). On error nothing is left behind. The caller must
+// untrack a returned blob once its metadata committed (or free it if
+// that failed).
+func (s *Service) receive(ctx context.Context, tier string, label blob.Label, body io.Reader, size, limit, inlineMax int64, in Integrity, key []byte) (*data, error) {
 	if tier != "" {
 		inlineMax = -1 // only the hot tier keeps bytes in metadata
 	}
@@ -98,6 +103,10 @@ func (s *Service) receive(ctx context.Context, tier string, label blob.Label, bo
 			}
 			if n == 0 {
 				d.inline = nil
+			} else if key != nil {
+				if d.inline, err = sse.Seal(buf, key); err != nil {
+					return nil, err
+				}
 			}
 			return d, nil
 		}
@@ -107,8 +116,17 @@ func (s *Service) receive(ctx context.Context, tier string, label blob.Label, bo
 		return nil, err
 	}
 	d := &data{tier: tier, blobID: w.ID()}
+	var sink io.Writer = w
+	var enc io.WriteCloser
+	if key != nil {
+		if enc, err = sse.EncryptWriter(w, key); err != nil {
+			w.Abort()
+			return nil, err
+		}
+		sink = enc
+	}
 	// Count and hash while writing, and refuse to go past the limits.
-	cw := &countingWriter{w: io.MultiWriter(w, h)}
+	cw := &countingWriter{w: io.MultiWriter(sink, h)}
 	if len(buf) > 0 {
 		if _, err := cw.Write(buf); err != nil {
 			w.Abort()
@@ -126,6 +144,9 @@ func (s *Service) receive(ctx context.Context, tier string, label blob.Label, bo
 		} else {
 			err = wrap(ErrEntityTooLarge, "more than %d bytes", limit)
 		}
+	}
+	if err == nil && enc != nil {
+		err = enc.Close()
 	}
 	if err != nil {
 		w.Abort()
@@ -284,11 +305,16 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.Object, err
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: vid}, in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity)
+	enc, objKey, err := s.seal(ctx, in.Bucket, in.SSE)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.receive(ctx, s.tierOf(class), blob.Label{Bucket: in.Bucket, Key: in.Key, VersionID: vid}, in.Body, in.Size, MaxPutSize, s.inlineMax, in.Integrity, streamKey(objKey, 0))
 	if err != nil {
 		return nil, err
 	}
 	o := s.newObject(in.Bucket, in.Key, vid, in.Owner, class, d)
+	o.Encryption = enc
 	o.Headers, o.UserMeta, o.Tags = in.Headers, in.UserMeta, in.Tags
 	if in.Integrity.Algorithm != "" {
 		o.Checksum = meta.Checksum{Algorithm: string(in.Integrity.Algorithm), Type: string(checksum.FullObject), Value: d.checksum}

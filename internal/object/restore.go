@@ -14,6 +14,7 @@ import (
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/retrieval"
+	"github.com/firnhq/firn/internal/sse"
 )
 
 // Restore tiers, as S3 spells them.
@@ -316,7 +317,18 @@ var errLater = errors.New("restore job left for a later claim")
 
 // restoreOne restores the object of job j by reading its segments.
 func (s *Service) restoreOne(ctx context.Context, owner string, j meta.RestoreJob, o *meta.Object) error {
-	rc, err := s.openSegments(ctx, o.Segments, nil, 0, o.Size)
+	if o.Encryption != nil {
+		// The ciphertext is copied as it is, stream by stream.
+		copy, err := s.copyRaw(ctx, "", blob.Label{}, o.Segments, nil, o.Size)
+		if errors.Is(err, blob.ErrNotFound) {
+			return errLater
+		}
+		if err != nil {
+			return s.restoreFailed(ctx, owner, j, o, err)
+		}
+		return s.finishRestore(ctx, owner, j, copy, nil)
+	}
+	rc, err := s.openSegments(ctx, o.Segments, nil, 0, o.Size, nil)
 	if errors.Is(err, errChanged) {
 		return errLater // the object changed under us; the next claim cancels the job
 	}
@@ -339,9 +351,19 @@ const restoreCommitters = 16
 // or inline bytes for a small object. A failure is handled (see
 // restoreFailed) and returned.
 func (s *Service) copyOut(ctx context.Context, owner string, j meta.RestoreJob, o *meta.Object, r io.Reader) ([]meta.Segment, []byte, error) {
+	if o.Encryption != nil {
+		// One encrypted stream (a batch reads single-blob objects):
+		// copied as ciphertext, checked when it is decrypted.
+		n := sse.EncryptedSize(o.Size)
+		d, err := s.receive(ctx, "", blob.Label{}, r, n, MaxObjectSize+1<<30, -1, Integrity{}, nil)
+		if err != nil {
+			return nil, nil, s.restoreFailed(ctx, owner, j, o, err)
+		}
+		return []meta.Segment{{BlobID: d.blobID, Size: o.Size, Part: o.Segments[0].Part}}, nil, nil
+	}
 	// A small copy lives in the metadata record, as a small hot object
 	// does: no file, no fsyncs of its own.
-	d, err := s.receive(ctx, "", blob.Label{}, r, o.Size, MaxObjectSize, s.inlineMax, Integrity{})
+	d, err := s.receive(ctx, "", blob.Label{}, r, o.Size, MaxObjectSize, s.inlineMax, Integrity{}, nil)
 	if err != nil {
 		return nil, nil, s.restoreFailed(ctx, owner, j, o, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/sse"
 )
 
 // Errors of the object service, beside meta's (ErrNoSuchBucket,
@@ -108,6 +109,9 @@ type Config struct {
 	InlineMax int64
 	// MinPartSize overrides the 5 MiB minimum part size (tests only).
 	MinPartSize int64
+	// Keys wraps the object keys of SSE-S3 objects; nil: the server
+	// has no master keys and refuses SSE-S3.
+	Keys sse.KeyProvider
 }
 
 // Service implements the S3 object model. It is safe for concurrent use.
@@ -123,10 +127,12 @@ type Service struct {
 	region        string
 	inlineMax     int64
 	minPartSize   int64
+	keys          sse.KeyProvider // nil: no SSE-S3
 
-	lifecycles configCache[*BucketLifecycle] // bucket lifecycle configurations read so far
-	versioning configCache[string]           // bucket versioning states read so far
-	tierings   tieringState                  // bucket Intelligent-Tiering configurations read so far
+	lifecycles  configCache[*BucketLifecycle] // bucket lifecycle configurations read so far
+	versioning  configCache[string]           // bucket versioning states read so far
+	encryptions configCache[BucketEncryption] // bucket default encryptions read so far
+	tierings    tieringState                  // bucket Intelligent-Tiering configurations read so far
 
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced
@@ -139,7 +145,7 @@ func New(c Config) *Service {
 	s := &Service{meta: c.Meta, blobs: c.Blobs, tiers: map[string]blob.Store{}, clock: c.Clock, log: c.Log, region: c.Region,
 		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
 		pins: map[string]int{}, deferred: map[string]bool{},
-		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes}
+		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes, keys: c.Keys}
 	for class, tier := range c.ClassTiers {
 		s.classTiers[class] = tier
 	}

@@ -17,7 +17,11 @@ func (h *Handler) createMultipartUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
-	in := object.CreateUploadInput{Bucket: rq.bucket, Key: rq.key, Owner: rq.user,
+	enc, err := sseOf(rq.r)
+	if err != nil {
+		return err
+	}
+	in := object.CreateUploadInput{Bucket: rq.bucket, Key: rq.key, Owner: rq.user, SSE: enc,
 		StorageClass: rq.r.Header.Get("x-amz-storage-class"), Headers: hdrs, UserMeta: um, Tags: tags}
 	if v := rq.r.Header.Get("x-amz-checksum-algorithm"); v != "" {
 		a, err := checksum.Parse(v)
@@ -41,6 +45,7 @@ func (h *Handler) createMultipartUpload(rq *request) error {
 		rq.w.Header().Set("x-amz-checksum-algorithm", a)
 		rq.w.Header().Set("x-amz-checksum-type", u.Template.Checksum.Type)
 	}
+	setEncryptionHeaders(rq.w.Header(), u.Template.Encryption)
 	if at, rule, ok := h.svc.AbortDateFor(rq.r.Context(), u); ok {
 		rq.w.Header().Set("x-amz-abort-date", at.Format(http.TimeFormat))
 		rq.w.Header().Set("x-amz-abort-rule-id", rule)
@@ -76,8 +81,12 @@ func (h *Handler) uploadPart(rq *request) error {
 	if err != nil {
 		return err
 	}
+	ck, err := customerKey(rq.r, "")
+	if err != nil {
+		return err
+	}
 	p, err := h.svc.UploadPart(rq.r.Context(), object.UploadPartInput{Bucket: rq.bucket, Key: rq.key, UploadID: rq.q.Get("uploadId"),
-		PartNumber: n, Body: rq.body(), Size: size, Integrity: integ})
+		PartNumber: n, Body: rq.body(), Size: size, Integrity: integ, CustomerKey: ck})
 	if err != nil {
 		return err
 	}
@@ -105,7 +114,15 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 	if err != nil {
 		return err
 	}
-	in := object.CopyPartInput{SrcBucket: sb, SrcKey: sk, SrcVersionID: sv, Source: conditions(rq.r.Header, "x-amz-copy-source-"),
+	ck, err := customerKey(rq.r, "")
+	if err != nil {
+		return err
+	}
+	srcKey, err := customerKey(rq.r, "x-amz-copy-source-")
+	if err != nil {
+		return err
+	}
+	in := object.CopyPartInput{SrcCustomerKey: srcKey, CustomerKey: ck, SrcBucket: sb, SrcKey: sk, SrcVersionID: sv, Source: conditions(rq.r.Header, "x-amz-copy-source-"),
 		Bucket: rq.bucket, Key: rq.key, UploadID: rq.q.Get("uploadId"), PartNumber: n}
 	if v := rq.r.Header.Get("x-amz-copy-source-range"); v != "" {
 		r := parseRange(v)
@@ -163,6 +180,7 @@ func (h *Handler) completeMultipartUpload(rq *request) error {
 	}
 	h.setExpiration(rq, o)
 	h.setVersionID(rq, rq.bucket, o.VersionID)
+	setEncryptionHeaders(rq.w.Header(), o.Encryption)
 	writeXML(rq.w, res)
 	return nil
 }

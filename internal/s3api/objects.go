@@ -111,7 +111,11 @@ func (h *Handler) putObject(rq *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.PutObject(rq.r.Context(), object.PutInput{
+	enc, err := sseOf(rq.r)
+	if err != nil {
+		return err
+	}
+	o, err := h.svc.PutObject(rq.r.Context(), object.PutInput{SSE: enc,
 		Bucket: rq.bucket, Key: rq.key, Owner: rq.user, Body: rq.body(), Size: size,
 		StorageClass: rq.r.Header.Get("x-amz-storage-class"), Headers: hdrs, UserMeta: um, Tags: tags,
 		Integrity: integ, IfNoneMatch: rq.r.Header.Get("If-None-Match"), IfMatch: rq.r.Header.Get("If-Match"),
@@ -124,6 +128,7 @@ func (h *Handler) putObject(rq *request) error {
 	setChecksumHeader(hd, o.Checksum.Algorithm, o.Checksum.Type, o.Checksum.Value)
 	h.setExpiration(rq, o)
 	h.setVersionID(rq, rq.bucket, o.VersionID)
+	setEncryptionHeaders(hd, o.Encryption)
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -298,6 +303,9 @@ func (h *Handler) getObject(rq *request, head bool) error {
 		return err
 	}
 	in.VersionID = vid
+	if in.CustomerKey, err = readSSE(rq.r); err != nil {
+		return err
+	}
 	if pn := rq.q.Get("partNumber"); pn != "" {
 		n, err := strconv.Atoi(pn)
 		if err != nil {
@@ -349,6 +357,7 @@ func (h *Handler) getObject(rq *request, head bool) error {
 	setObjectHeaders(hd, o)
 	h.setExpiration(rq, o)
 	h.setVersionID(rq, rq.bucket, o.VersionID)
+	setEncryptionHeaders(hd, o.Encryption)
 	for p, name := range responseOverrides {
 		if v := rq.q.Get(p); v != "" {
 			hd.Set(name, v)
@@ -491,7 +500,15 @@ func (h *Handler) copyObject(rq *request) error {
 	if err != nil {
 		return err
 	}
-	o, err := h.svc.CopyObject(rq.r.Context(), object.CopyInput{
+	enc, err := sseOf(rq.r)
+	if err != nil {
+		return err
+	}
+	srcKey, err := customerKey(rq.r, "x-amz-copy-source-")
+	if err != nil {
+		return err
+	}
+	o, err := h.svc.CopyObject(rq.r.Context(), object.CopyInput{SSE: enc, SrcCustomerKey: srcKey,
 		SrcBucket: sb, SrcKey: sk, SrcVersionID: sv, Bucket: rq.bucket, Key: rq.key, Owner: rq.user,
 		Source:          conditions(hd, "x-amz-copy-source-"),
 		ReplaceMetadata: replaceMeta, Headers: hdrs, UserMeta: um,
@@ -508,6 +525,7 @@ func (h *Handler) copyObject(rq *request) error {
 	}
 	h.setExpiration(rq, o)
 	h.setVersionID(rq, rq.bucket, o.VersionID)
+	setEncryptionHeaders(rq.w.Header(), o.Encryption)
 	if sv != "" {
 		rq.w.Header().Set("x-amz-copy-source-version-id", sv)
 	} else {

@@ -225,8 +225,10 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.putBucketIntelligentTiering(rq)
 		case rq.has("versioning"):
 			return h.putBucketVersioning(rq)
+		case rq.has("encryption"):
+			return h.putBucketEncryption(rq)
 		case rq.has("tagging"), rq.has("policy"), rq.has("acl"),
-			rq.has("cors"), rq.has("encryption"), rq.has("notification"), rq.has("replication"), rq.has("website"),
+			rq.has("cors"), rq.has("notification"), rq.has("replication"), rq.has("website"),
 			rq.has("logging"), rq.has("publicAccessBlock"), rq.has("object-lock"),
 			rq.has("ownershipControls"), rq.has("accelerate"), rq.has("requestPayment"):
 			return errNotImplemented
@@ -240,6 +242,9 @@ func (h *Handler) routeBucket(rq *request) error {
 		}
 		if rq.has("intelligent-tiering") {
 			return h.deleteBucketIntelligentTiering(rq)
+		}
+		if rq.has("encryption") {
+			return h.deleteBucketEncryption(rq)
 		}
 		if len(rq.q) > 0 {
 			return errNotImplemented
@@ -261,7 +266,9 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.getBucketIntelligentTiering(rq)
 		case rq.has("versions"):
 			return h.listObjectVersions(rq)
-		case rq.has("encryption"), rq.has("notification"), rq.has("logging"),
+		case rq.has("encryption"):
+			return h.getBucketEncryption(rq)
+		case rq.has("notification"), rq.has("logging"),
 			rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
 			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
 			return errNotImplemented

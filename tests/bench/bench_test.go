@@ -11,7 +11,9 @@
 //
 // Every benchmark reports ops/s, MB/s and peak-RSS-MiB (the server
 // process's VmHWM, reset before each benchmark). FIRN_BENCH_ARGS adds
-// flags to the server. Without -bench the package does nothing.
+// flags to the server; FIRN_BENCH_SSE=1 gives it a master key, so every
+// object is stored with SSE-S3 (compare a run with and one without). Without
+// -bench the package does nothing.
 package bench
 
 import (
@@ -36,6 +38,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/firnhq/firn/internal/sse"
 )
 
 const (
@@ -90,6 +94,9 @@ func runWithServer(m *testing.M) (int, error) {
 	args = append(args, strings.Fields(os.Getenv("FIRN_BENCH_ARGS"))...)
 	server = exec.Command(bin, args...)
 	server.Env = append(os.Environ(), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)
+	if os.Getenv("FIRN_BENCH_SSE") != "" {
+		server.Env = append(server.Env, "FIRN_MASTER_KEY="+sse.GenerateKeyLine("bench"))
+	}
 	server.Stderr = os.Stderr
 	if err := server.Start(); err != nil {
 		return 0, err
@@ -206,9 +213,16 @@ func benchPut(b *testing.B, bucket string, size, conc, keys int) {
 func benchPutClass(b *testing.B, bucket string, class types.StorageClass, size, conc, keys int) {
 	ensureBucket(b, bucket)
 	p := payload(size)
+	wantSSE := types.ServerSideEncryption("")
+	if os.Getenv("FIRN_BENCH_SSE") != "" {
+		wantSSE = types.ServerSideEncryptionAes256
+	}
 	run(b, conc, int64(size), func(c *s3.Client, i int64) error {
-		_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), StorageClass: class,
+		out, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), StorageClass: class,
 			Key: aws.String(fmt.Sprintf("obj/%08d", i%int64(keys))), Body: bytes.NewReader(p), ContentLength: aws.Int64(int64(size))})
+		if err == nil && out.ServerSideEncryption != wantSSE {
+			err = fmt.Errorf("stored with encryption %q, want %q", out.ServerSideEncryption, wantSSE)
+		}
 		return err
 	})
 }

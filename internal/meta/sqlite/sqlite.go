@@ -377,14 +377,16 @@ type attrs struct {
 	Parts    []meta.PartInfo   `json:"p,omitempty"`
 	Segments []meta.Segment    `json:"s,omitempty"`
 	Restore  *meta.Restore     `json:"r,omitempty"`
+	// Encryption is the object's encryption at rest.
+	Encryption *meta.Encryption `json:"x,omitempty"`
 	// RestoreInline says that the inline column holds Restore.Inline,
 	// the restored copy of an archived object.
 	RestoreInline bool `json:"ri,omitempty"`
 }
 
 func encodeAttrs(o *meta.Object) ([]byte, error) {
-	return json.Marshal(attrs{o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore,
-		o.Restore != nil && o.Restore.Inline != nil})
+	return json.Marshal(attrs{Headers: o.Headers, UserMeta: o.UserMeta, Tags: o.Tags, Checksum: o.Checksum, Parts: o.Parts,
+		Segments: o.Segments, Restore: o.Restore, Encryption: o.Encryption, RestoreInline: o.Restore != nil && o.Restore.Inline != nil})
 }
 
 // decodeAttrs fills o from its attrs column; withInline says whether
@@ -395,6 +397,7 @@ func decodeAttrs(b []byte, o *meta.Object, withInline bool) error {
 		return fmt.Errorf("decode attrs of %s/%s: %w", o.Bucket, o.Key, err)
 	}
 	o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore = a.Headers, a.UserMeta, a.Tags, a.Checksum, a.Parts, a.Segments, a.Restore
+	o.Encryption = a.Encryption
 	if a.RestoreInline && o.Restore != nil && withInline {
 		o.Restore.Inline, o.Inline = o.Inline, nil
 		if o.Restore.Inline == nil {

@@ -17,7 +17,7 @@ type template struct {
 }
 
 func encodeTemplate(o *meta.Object) ([]byte, error) {
-	return json.Marshal(template{o.StorageClass, attrs{Headers: o.Headers, UserMeta: o.UserMeta, Tags: o.Tags, Checksum: o.Checksum}})
+	return json.Marshal(template{o.StorageClass, attrs{Headers: o.Headers, UserMeta: o.UserMeta, Tags: o.Tags, Checksum: o.Checksum, Encryption: o.Encryption}})
 }
 
 func getUpload(ctx context.Context, q querier, bucket, key, id string) (meta.Upload, error) {
@@ -38,7 +38,7 @@ func getUpload(ctx context.Context, q querier, bucket, key, id string) (meta.Upl
 		return u, fmt.Errorf("decode upload %s: %w", id, err)
 	}
 	u.Template = meta.Object{Bucket: u.Bucket, Key: u.Key, StorageClass: t.StorageClass, Owner: u.Owner,
-		Headers: t.Headers, UserMeta: t.UserMeta, Tags: t.Tags, Checksum: t.Checksum}
+		Headers: t.Headers, UserMeta: t.UserMeta, Tags: t.Tags, Checksum: t.Checksum, Encryption: t.Encryption}
 	return u, nil
 }
 
