@@ -44,10 +44,20 @@ func ValidBucketName(name string) bool {
 }
 
 // CreateBucket creates a bucket owned by owner. location is the requested
-// LocationConstraint ("" for the default region).
+// LocationConstraint ("" for the default region). Like every S3 bucket
+// made since 2023, it blocks public access.
 func (s *Service) CreateBucket(ctx context.Context, name, location, owner string) error {
+	return s.CreateBucketWithACL(ctx, name, location, owner, "")
+}
+
+// CreateBucketWithACL is CreateBucket with the request's x-amz-acl, of
+// which only private is accepted (ErrBucketACLWithOwnership).
+func (s *Service) CreateBucketWithACL(ctx context.Context, name, location, owner, acl string) error {
 	if !ValidBucketName(name) {
 		return wrap(ErrInvalidBucketName, "%q", name)
+	}
+	if err := checkBucketACL(acl); err != nil {
+		return err
 	}
 	if location != "" && location != s.region {
 		return wrap(ErrInvalidLocation, "%q (this server's region is %q)", location, s.region)
@@ -90,6 +100,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	s.tierings.forget(name)
 	s.versioning.forget(name)
 	s.encryptions.forget(name)
+	s.publicAccess.forget(name)
 	if err != nil {
 		return err
 	}

@@ -129,10 +129,11 @@ type Service struct {
 	minPartSize   int64
 	keys          sse.KeyProvider // nil: no SSE-S3
 
-	lifecycles  configCache[*BucketLifecycle] // bucket lifecycle configurations read so far
-	versioning  configCache[string]           // bucket versioning states read so far
-	encryptions configCache[BucketEncryption] // bucket default encryptions read so far
-	tierings    tieringState                  // bucket Intelligent-Tiering configurations read so far
+	lifecycles   configCache[*BucketLifecycle]   // bucket lifecycle configurations read so far
+	versioning   configCache[string]             // bucket versioning states read so far
+	encryptions  configCache[BucketEncryption]   // bucket default encryptions read so far
+	publicAccess configCache[*PublicAccessBlock] // bucket public access blocks read so far (nil: none)
+	tierings     tieringState                    // bucket Intelligent-Tiering configurations read so far
 
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced

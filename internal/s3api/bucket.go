@@ -30,7 +30,7 @@ func (h *Handler) createBucket(rq *request) error {
 	if err := readXML(rq, &cfg, true); err != nil {
 		return err
 	}
-	if err := h.svc.CreateBucket(rq.r.Context(), rq.bucket, cfg.LocationConstraint, rq.user); err != nil {
+	if err := h.svc.CreateBucketWithACL(rq.r.Context(), rq.bucket, cfg.LocationConstraint, rq.user, rq.r.Header.Get("x-amz-acl")); err != nil {
 		if errors.Is(err, object.ErrInvalidLocation) {
 			return errIllegalLocation.with("The " + cfg.LocationConstraint + " location constraint is incompatible for the region specific endpoint this request was sent to.")
 		}

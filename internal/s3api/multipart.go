@@ -21,6 +21,9 @@ func (h *Handler) createMultipartUpload(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if err := h.checkACL(rq); err != nil {
+		return err
+	}
 	in := object.CreateUploadInput{Bucket: rq.bucket, Key: rq.key, Owner: rq.user, SSE: enc,
 		StorageClass: rq.r.Header.Get("x-amz-storage-class"), Headers: hdrs, UserMeta: um, Tags: tags}
 	if v := rq.r.Header.Get("x-amz-checksum-algorithm"); v != "" {

@@ -115,6 +115,9 @@ func (h *Handler) putObject(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if err := h.checkACL(rq); err != nil {
+		return err
+	}
 	o, err := h.svc.PutObject(rq.r.Context(), object.PutInput{SSE: enc,
 		Bucket: rq.bucket, Key: rq.key, Owner: rq.user, Body: rq.body(), Size: size,
 		StorageClass: rq.r.Header.Get("x-amz-storage-class"), Headers: hdrs, UserMeta: um, Tags: tags,
@@ -506,6 +509,9 @@ func (h *Handler) copyObject(rq *request) error {
 	}
 	srcKey, err := customerKey(rq.r, "x-amz-copy-source-")
 	if err != nil {
+		return err
+	}
+	if err := h.checkACL(rq); err != nil {
 		return err
 	}
 	o, err := h.svc.CopyObject(rq.r.Context(), object.CopyInput{SSE: enc, SrcCustomerKey: srcKey,

@@ -227,9 +227,11 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.putBucketVersioning(rq)
 		case rq.has("encryption"):
 			return h.putBucketEncryption(rq)
+		case rq.has("publicAccessBlock"):
+			return h.putPublicAccessBlock(rq)
 		case rq.has("tagging"), rq.has("policy"), rq.has("acl"),
 			rq.has("cors"), rq.has("notification"), rq.has("replication"), rq.has("website"),
-			rq.has("logging"), rq.has("publicAccessBlock"), rq.has("object-lock"),
+			rq.has("logging"), rq.has("object-lock"),
 			rq.has("ownershipControls"), rq.has("accelerate"), rq.has("requestPayment"):
 			return errNotImplemented
 		}
@@ -245,6 +247,9 @@ func (h *Handler) routeBucket(rq *request) error {
 		}
 		if rq.has("encryption") {
 			return h.deleteBucketEncryption(rq)
+		}
+		if rq.has("publicAccessBlock") {
+			return h.deletePublicAccessBlock(rq)
 		}
 		if len(rq.q) > 0 {
 			return errNotImplemented
@@ -268,6 +273,8 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.listObjectVersions(rq)
 		case rq.has("encryption"):
 			return h.getBucketEncryption(rq)
+		case rq.has("publicAccessBlock"):
+			return h.getPublicAccessBlock(rq)
 		case rq.has("notification"), rq.has("logging"),
 			rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
 			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
