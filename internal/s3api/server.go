@@ -126,6 +126,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// maxDrainBeforeError bounds the body read and discarded before an
+// error answer.
+const maxDrainBeforeError = 64 << 20
+
 // maxHeaderSection is S3's limit on the request header section (8 KB).
 // The HTTP server itself refuses far larger ones before any handler runs.
 const maxHeaderSection = 8 << 10
@@ -143,6 +147,12 @@ func headerSize(r *http.Request) int {
 
 // fail answers with the S3 error for err.
 func (h *Handler) fail(rq *request, err error) {
+	// A client still sending a body it was refused does not read the
+	// answer until it is done, and a connection closed under it loses
+	// the answer: take in the rest of a body of moderate size first.
+	if r := rq.r; r.Body != nil && r.ContentLength > 0 && r.ContentLength <= maxDrainBeforeError {
+		io.CopyN(io.Discard, r.Body, maxDrainBeforeError)
+	}
 	api, known := toAPIError(err)
 	setDeleteMarkerHeaders(rq.w, err)
 	if !known {
