@@ -18,13 +18,18 @@ var (
 )
 
 // customerKey reads the SSE-C headers (with prefix
-// "x-amz-copy-source-" those of a copy source): nil when absent, the
-// checked key otherwise.
+// "x-amz-copy-source-" those of a copy source, which are named
+// x-amz-copy-source-server-side-encryption-customer-*): nil when absent,
+// the checked key otherwise.
 func customerKey(r *http.Request, prefix string) ([]byte, error) {
 	hd := r.Header
-	alg := hd.Get(prefix + "x-amz-server-side-encryption-customer-algorithm")
-	key := hd.Get(prefix + "x-amz-server-side-encryption-customer-key")
-	sum := hd.Get(prefix + "x-amz-server-side-encryption-customer-key-MD5")
+	base := "x-amz-server-side-encryption-customer-"
+	if prefix != "" {
+		base = prefix + "server-side-encryption-customer-"
+	}
+	alg := hd.Get(base + "algorithm")
+	key := hd.Get(base + "key")
+	sum := hd.Get(base + "key-MD5")
 	if alg == "" && key == "" && sum == "" {
 		return nil, nil
 	}

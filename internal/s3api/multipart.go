@@ -95,11 +95,11 @@ func (h *Handler) uploadPart(rq *request) error {
 	}
 	hd := rq.w.Header()
 	hd.Set("ETag", `"`+p.ETag+`"`)
-	if p.Checksum != "" {
-		u, err := h.svc.GetUpload(rq.r.Context(), rq.bucket, rq.key, p.UploadID)
-		if err == nil {
+	if u, err := h.svc.GetUpload(rq.r.Context(), rq.bucket, rq.key, p.UploadID); err == nil {
+		if p.Checksum != "" {
 			setChecksumHeader(hd, u.Template.Checksum.Algorithm, "", p.Checksum)
 		}
+		setEncryptionHeaders(hd, u.Template.Encryption)
 	}
 	rq.w.WriteHeader(http.StatusOK)
 	return nil
@@ -139,10 +139,11 @@ func (h *Handler) uploadPartCopy(rq *request) error {
 		return err
 	}
 	res := copyPartResult{Xmlns: s3NS, LastModified: xmlTime(p.LastModified), ETag: `"` + p.ETag + `"`}
-	if p.Checksum != "" {
-		if u, err := h.svc.GetUpload(rq.r.Context(), rq.bucket, rq.key, p.UploadID); err == nil {
+	if u, err := h.svc.GetUpload(rq.r.Context(), rq.bucket, rq.key, p.UploadID); err == nil {
+		if p.Checksum != "" {
 			res.set(u.Template.Checksum.Algorithm, p.Checksum)
 		}
+		setEncryptionHeaders(rq.w.Header(), u.Template.Encryption)
 	}
 	writeXML(rq.w, res)
 	return nil
