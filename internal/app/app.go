@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/firnhq/firn/internal/adminapi"
 	"github.com/firnhq/firn/internal/blob"
 	blobfs "github.com/firnhq/firn/internal/blob/fs"
 	"github.com/firnhq/firn/internal/blob/pack"
@@ -28,6 +29,7 @@ import (
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/config"
 	"github.com/firnhq/firn/internal/glacierapi"
+	"github.com/firnhq/firn/internal/iam"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/meta/sqlite"
 	"github.com/firnhq/firn/internal/object"
@@ -233,22 +235,36 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	} else if n > 0 {
 		log.Info("start-up collection removed orphaned blobs", "count", n)
 	}
+	identities := iam.New(ms, creds.AccessKey, creds.SecretKey, clk.Now)
 	verifier := &sigv4.Verifier{Region: cfg.Region, Now: clk.Now,
+		Lookup: func(ctx context.Context, ak string) (string, error) {
+			secret, _, err := identities.Lookup(ctx, ak)
+			if errors.Is(err, iam.ErrUnknownKey) {
+				return "", sigv4.ErrInvalidAccessKeyID
+			}
+			return secret, err
+		}}
+	s3h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, IAM: identities, Now: clk.Now, Domains: cfg.Domains, Log: log})
+	// The Glacier API (the data retrieval policy) is root's alone.
+	glacierVerifier := &sigv4.Verifier{Region: cfg.Region, Service: glacierapi.Service, Now: clk.Now,
 		Lookup: func(ctx context.Context, ak string) (string, error) {
 			if ak == creds.AccessKey {
 				return creds.SecretKey, nil
 			}
 			return "", sigv4.ErrInvalidAccessKeyID
 		}}
-	s3h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, Domains: cfg.Domains, Log: log})
-	glacierVerifier := &sigv4.Verifier{Region: cfg.Region, Service: glacierapi.Service, Now: clk.Now, Lookup: verifier.Lookup}
 	gh, err := glacierapi.New(glacierapi.Config{Verifier: glacierVerifier, Store: svc.RetrievalStore(), Log: log})
 	if err != nil {
 		return nil, err
 	}
 	// One port serves both APIs: Glacier requests are told apart by their
 	// version header or signing scope.
+	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if adminapi.IsAdminRequest(r) {
+			admin.ServeHTTP(w, r)
+			return
+		}
 		if glacierapi.IsGlacierRequest(r) {
 			gh.ServeHTTP(w, r)
 			return
@@ -434,4 +450,19 @@ func masterKeys(cfg config.Server) (sse.KeyProvider, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// OpenIAM opens the users and keys of an existing data directory for the
+// admin commands, beside a server that may be running on it. The caller
+// closes the returned store.
+func OpenIAM(dataDir string) (*iam.Service, io.Closer, error) {
+	path := filepath.Join(dataDir, "meta", "firn.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
+	}
+	ms, err := sqlite.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return iam.New(ms, "", "", nil), ms, nil
 }

@@ -21,6 +21,12 @@ const adminUsage = `Usage:
   firn admin retrieval-policy [--data DIR] [--json]                      show the policy
   firn admin retrieval-policy [--data DIR] --set None|FreeTier|BytesPerHour [--bytes-per-hour N]
   firn admin lifecycle status [--data DIR] [--json]                      backlog and lateness of lifecycle actions
+  firn admin user add|remove NAME [--data DIR] [--json]                  manage users
+  firn admin user list [--data DIR] [--json]
+  firn admin user policy NAME [--file POLICY.json | --remove] [--data DIR] attach, show or detach a user's identity policy
+  firn admin key create USER [--data DIR] [--json]                       a new access key for USER (secret shown once)
+  firn admin key list [--user USER] [--data DIR] [--json]
+  firn admin key revoke ID [--data DIR]
   firn admin key rotate [--data DIR] --master-key-file F [--json]        rewrap SSE-S3 object keys under the current master key
   firn admin key generate [--id ID]                                      print a new master key line for a key file
 `
@@ -43,6 +49,10 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return adminKeyRotate(ctx, args[2:], stdout, stderr)
 	case args[0] == "key" && len(args) > 1 && args[1] == "generate":
 		return adminKeyGenerate(args[2:], stdout, stderr)
+	case args[0] == "key" && len(args) > 1 && (args[1] == "create" || args[1] == "list" || args[1] == "revoke"):
+		return adminKeyAccess(ctx, args[1], args[2:], stdout, stderr)
+	case args[0] == "user":
+		return adminUser(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "firn admin: unknown command %q\n\n%s", args[0], adminUsage)
 	return ExitUsage

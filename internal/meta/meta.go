@@ -271,6 +271,7 @@ type Store interface {
 	ScanUploads(ctx context.Context, bucket, prefix, afterKey, afterID string, limit int) ([]Upload, error)
 
 	VersionStore
+	IdentityStore
 	RestoreStore
 	SettingStore
 	LifecycleStore

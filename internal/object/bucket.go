@@ -101,6 +101,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	s.versioning.forget(name)
 	s.encryptions.forget(name)
 	s.publicAccess.forget(name)
+	s.policies.forget(name)
 	if err != nil {
 		return err
 	}

@@ -133,6 +133,7 @@ type Service struct {
 	versioning   configCache[string]             // bucket versioning states read so far
 	encryptions  configCache[BucketEncryption]   // bucket default encryptions read so far
 	publicAccess configCache[*PublicAccessBlock] // bucket public access blocks read so far (nil: none)
+	policies     configCache[*bucketPolicy]      // bucket policies read so far (nil: none)
 	tierings     tieringState                    // bucket Intelligent-Tiering configurations read so far
 
 	mu       sync.Mutex          // guards inflight, pins and deferred

@@ -13,11 +13,11 @@ import (
 )
 
 func (h *Handler) listBuckets(rq *request) error {
-	bs, err := h.svc.ListBuckets(rq.r.Context(), rq.user)
+	bs, err := h.svc.ListBuckets(rq.r.Context(), rq.owner)
 	if err != nil {
 		return err
 	}
-	res := listAllMyBucketsResult{Xmlns: s3NS, Owner: ownerOf(rq.user), Buckets: []bucketEntry{}}
+	res := listAllMyBucketsResult{Xmlns: s3NS, Owner: ownerOf(rq.owner), Buckets: []bucketEntry{}}
 	for _, b := range bs {
 		res.Buckets = append(res.Buckets, bucketEntry{Name: b.Name, CreationDate: xmlTime(b.Created), BucketRegion: b.Region})
 	}
@@ -30,7 +30,7 @@ func (h *Handler) createBucket(rq *request) error {
 	if err := readXML(rq, &cfg, true); err != nil {
 		return err
 	}
-	if err := h.svc.CreateBucketWithACL(rq.r.Context(), rq.bucket, cfg.LocationConstraint, rq.user, rq.r.Header.Get("x-amz-acl")); err != nil {
+	if err := h.svc.CreateBucketWithACL(rq.r.Context(), rq.bucket, cfg.LocationConstraint, rq.owner, rq.r.Header.Get("x-amz-acl")); err != nil {
 		if errors.Is(err, object.ErrInvalidLocation) {
 			return errIllegalLocation.with("The " + cfg.LocationConstraint + " location constraint is incompatible for the region specific endpoint this request was sent to.")
 		}
@@ -47,7 +47,7 @@ func (h *Handler) bucketOf(rq *request) (meta.Bucket, error) {
 	if err != nil {
 		return b, err
 	}
-	if b.Owner != rq.user {
+	if b.Owner != rq.owner {
 		return b, errAccessDenied
 	}
 	return b, nil
@@ -267,6 +267,14 @@ func (h *Handler) deleteObjects(rq *request) error {
 	}
 	res := deleteResult{Xmlns: s3NS}
 	for _, o := range req.Objects {
+		action := "s3:DeleteObject"
+		if o.VersionID != "" {
+			action = "s3:DeleteObjectVersion"
+		}
+		if !h.allowed(rq, action, "arn:aws:s3:::"+rq.bucket+"/"+o.Key) {
+			res.Errors = append(res.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: errAccessDenied.Code, Message: errAccessDenied.Message})
+			continue
+		}
 		r, err := h.svc.DeleteObject(rq.r.Context(), rq.bucket, o.Key, o.VersionID)
 		if err != nil {
 			api, known := toAPIError(err)

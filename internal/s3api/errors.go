@@ -173,6 +173,8 @@ var errorMap = []struct {
 	{meta.ErrNoSuchVersion, errNoSuchVersion},
 	{object.ErrNoSuchEncryptionConfiguration, errNoSuchEncryptionConfiguration},
 	{object.ErrNoSuchPublicAccessBlock, errNoSuchPublicAccessBlock},
+	{object.ErrNoSuchBucketPolicy, errNoSuchBucketPolicy},
+	{object.ErrPublicPolicyBlocked, errAccessDenied},
 	{object.ErrPublicACLBlocked, errAccessDenied},
 	{object.ErrACLNotSupported, errACLNotSupported},
 	{object.ErrInvalidACL, errInvalidArgument.with("Invalid canned ACL")},

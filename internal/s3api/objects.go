@@ -461,7 +461,11 @@ func (h *Handler) copySourceOf(rq *request) (bucket, key, versionID string, err 
 	if err != nil {
 		return "", "", "", err
 	}
-	if b.Owner != rq.user {
+	action := "s3:GetObject"
+	if versionID != "" {
+		action = "s3:GetObjectVersion"
+	}
+	if b.Owner != rq.owner || !h.allowed(rq, action, "arn:aws:s3:::"+bucket+"/"+key) {
 		return "", "", "", errAccessDenied
 	}
 	return bucket, key, versionID, nil

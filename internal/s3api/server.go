@@ -22,8 +22,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/firnhq/firn/internal/iam"
 	"github.com/firnhq/firn/internal/object"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
 )
@@ -32,6 +34,12 @@ import (
 type Config struct {
 	Service  *object.Service
 	Verifier *sigv4.Verifier
+	// IAM identifies callers (its Lookup should back Verifier) for
+	// authorization by policies; nil: only the key holders Verifier
+	// knows, each owning the buckets it made.
+	IAM *iam.Service
+	// Now is the clock of policy conditions; time.Now when nil.
+	Now func() time.Time
 	// Domains are the base host names for virtual-hosted-style requests:
 	// a request to "<bucket>.<domain>" addresses that bucket.
 	Domains []string
@@ -42,13 +50,18 @@ type Config struct {
 type Handler struct {
 	svc     *object.Service
 	auth    *sigv4.Verifier
+	iam     *iam.Service
+	now     func() time.Time
 	domains []string
 	log     *slog.Logger
 }
 
 // New returns the S3 API handler.
 func New(c Config) *Handler {
-	h := &Handler{svc: c.Service, auth: c.Verifier, log: c.Log}
+	h := &Handler{svc: c.Service, auth: c.Verifier, iam: c.IAM, now: c.Now, log: c.Log}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -69,7 +82,11 @@ type request struct {
 	key    string
 	q      url.Values
 	auth   *sigv4.Result
-	user   string // authenticated access key id
+	user   string // authenticated access key id; "anonymous" for an unsigned request
+	// identity is who the caller is; owner the access key owning the
+	// buckets it acts on (root's, for users and anonymous callers).
+	identity iam.Identity
+	owner    string
 }
 
 // body is the authenticated request payload.
@@ -198,10 +215,31 @@ func (h *Handler) route(rq *request) error {
 	rq.bucket, rq.key = bucket, key
 	rq.q = r.URL.Query()
 	res, err := h.auth.Verify(r)
-	if err != nil {
+	switch {
+	case err == nil:
+		rq.auth, rq.user, rq.owner = res, res.AccessKeyID, res.AccessKeyID
+		if h.iam != nil {
+			_, rq.identity, err = h.iam.Lookup(r.Context(), res.AccessKeyID)
+			if err != nil {
+				return err
+			}
+			if rq.identity.Kind != iam.Root {
+				rq.owner = h.iam.RootKey()
+			}
+		}
+	case h.iam != nil && errors.Is(err, sigv4.ErrMissingAuth):
+		// Anonymous: only a bucket policy can let it in.
+		rq.auth = &sigv4.Result{Body: r.Body, DecodedLength: r.ContentLength, Trailer: func() http.Header { return nil }}
+		rq.user, rq.owner, rq.identity = "anonymous", h.iam.RootKey(), iam.Identity{Kind: iam.Anonymous}
+	default:
 		return err
 	}
-	rq.auth, rq.user = res, res.AccessKeyID
+	if err := h.authorize(rq); err != nil {
+		if rq.identity.Kind == iam.Anonymous && rq.auth.AccessKeyID == "" {
+			return sigv4.ErrMissingAuth
+		}
+		return err
+	}
 	if !utf8.ValidString(key) {
 		// No key can be stored under it, whatever the operation.
 		return errInvalidURI
@@ -239,7 +277,9 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.putBucketEncryption(rq)
 		case rq.has("publicAccessBlock"):
 			return h.putPublicAccessBlock(rq)
-		case rq.has("tagging"), rq.has("policy"), rq.has("acl"),
+		case rq.has("policy"):
+			return h.putBucketPolicy(rq)
+		case rq.has("tagging"), rq.has("acl"),
 			rq.has("cors"), rq.has("notification"), rq.has("replication"), rq.has("website"),
 			rq.has("logging"), rq.has("object-lock"),
 			rq.has("ownershipControls"), rq.has("accelerate"), rq.has("requestPayment"):
@@ -260,6 +300,9 @@ func (h *Handler) routeBucket(rq *request) error {
 		}
 		if rq.has("publicAccessBlock") {
 			return h.deletePublicAccessBlock(rq)
+		}
+		if rq.has("policy") {
+			return h.deleteBucketPolicy(rq)
 		}
 		if len(rq.q) > 0 {
 			return errNotImplemented
@@ -285,8 +328,12 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.getBucketEncryption(rq)
 		case rq.has("publicAccessBlock"):
 			return h.getPublicAccessBlock(rq)
+		case rq.has("policyStatus"):
+			return h.getBucketPolicyStatus(rq)
+		case rq.has("policy"):
+			return h.getBucketPolicy(rq)
 		case rq.has("notification"), rq.has("logging"),
-			rq.has("accelerate"), rq.has("requestPayment"), rq.has("policyStatus"),
+			rq.has("accelerate"), rq.has("requestPayment"),
 			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
 			return errNotImplemented
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,4 +141,61 @@ func TestScenarioCBucketAWSCLIv2(t *testing.T) {
 	if _, stderr, err := c.exec(cli[0], full...); err == nil || !strings.Contains(stderr, "AccessDenied") {
 		t.Errorf("put-object --acl public-read: err %v, stderr %q, want AccessDenied", err, tail(stderr, 500))
 	}
+
+	// Step 3: the backup automation's least-privilege user, made with
+	// `firn admin` beside the running server, does its job with the AWS
+	// CLI and is denied the rest.
+	firn := filepath.Join(dir, "firn")
+	data, _ := filepath.Glob(filepath.Join(dir, "data-*"))
+	if len(data) != 1 {
+		t.Fatalf("server data directory: %q", data)
+	}
+	c.run(firn, "admin", "user", "add", "backup-automation", "--data", data[0])
+	c.run(firn, "admin", "user", "policy", "backup-automation", "--file", writeFileGet(t, c.path("bp.json"), scenarioCBackupPolicyDoc(b)), "--data", data[0])
+	var ak struct {
+		ID     string `json:"access_key_id"`
+		Secret string `json:"secret_access_key"`
+	}
+	if err := json.Unmarshal([]byte(c.run(firn, "admin", "key", "create", "backup-automation", "--json", "--data", data[0])), &ak); err != nil || ak.ID == "" {
+		t.Fatalf("admin key create: %+v %v", ak, err)
+	}
+	u := newAWSCLI(t, cli)
+	u.endpoint = s.Endpoint
+	u.env = append(u.env, "AWS_ACCESS_KEY_ID="+ak.ID, "AWS_SECRET_ACCESS_KEY="+ak.Secret)
+	u.s3("cp", src, "s3://"+b+"/backups/incremental/2026-12-03T02:00:00Z/db.dump")
+	u.s3("ls", "s3://"+b+"/backups/", "--recursive")
+	u.api(nil, "get-bucket-versioning", "--bucket", b)
+	u.api(nil, "get-bucket-location", "--bucket", b)
+	u.s3("cp", "s3://"+b+"/backups/incremental/2026-12-03T02:00:00Z/db.dump", c.path("u-back"))
+	sameFile(t, src, c.path("u-back"))
+	a.api(nil, "create-bucket", "--bucket", "not-the-backups")
+	for _, args := range [][]string{
+		{"s3api", "delete-bucket", "--bucket", b},
+		{"s3api", "put-bucket-policy", "--bucket", b, "--policy", scenarioCBackupPolicyDoc(b)},
+		{"s3api", "list-objects-v2", "--bucket", "not-the-backups"},
+		{"s3api", "put-object", "--bucket", "not-the-backups", "--key", "x", "--body", src},
+		{"s3api", "list-buckets"},
+	} {
+		full := append(append(append([]string{}, cli[1:]...), args...), "--endpoint-url", s.Endpoint)
+		if _, stderr, err := u.exec(cli[0], full...); err == nil || !strings.Contains(stderr, "AccessDenied") {
+			t.Errorf("%v as the backup user: err %v, stderr %q, want AccessDenied", args, err, tail(stderr, 300))
+		}
+	}
+}
+
+// scenarioCBackupPolicyDoc is scenario C's step 3 identity policy.
+func scenarioCBackupPolicyDoc(bucket string) string {
+	return `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+	  "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation",
+	             "s3:GetBucketVersioning", "s3:RestoreObject"],
+	  "Resource": ["arn:aws:s3:::` + bucket + `", "arn:aws:s3:::` + bucket + `/*"]}]}`
+}
+
+// writeFileGet writes doc to path and returns path.
+func writeFileGet(t *testing.T, path, doc string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -71,6 +71,8 @@ var tests = []struct {
 	{"Versions/Restore", testVersionsRestore},
 	{"Versions/RewriteAndDue", testVersionsRewriteAndDue},
 
+	{"Identity", testIdentity},
+
 	{"Scan/Order", testScanOrder},
 	{"Scan/Prefix", testScanPrefix},
 	{"Scan/After", testScanAfter},

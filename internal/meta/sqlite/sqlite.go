@@ -286,6 +286,19 @@ var migrations = []string{
 	CREATE UNIQUE INDEX versions_by_id ON versions (bucket, key, version_id);`,
 	// 5: the lifecycle due index of noncurrent versions and markers.
 	`CREATE INDEX versions_lc_due ON versions (lc_due) WHERE lc_due > 0;`,
+	// 6: users and their access keys (meta.IdentityStore).
+	`CREATE TABLE IF NOT EXISTS users (
+		name    TEXT PRIMARY KEY,
+		created INTEGER NOT NULL,
+		policy  BLOB NOT NULL
+	);
+	CREATE TABLE IF NOT EXISTS access_keys (
+		id      TEXT PRIMARY KEY,
+		user    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+		secret  TEXT NOT NULL,
+		created INTEGER NOT NULL
+	);
+	CREATE INDEX access_keys_by_user ON access_keys (user, id);`,
 }
 
 // schema is documented in docs/metadata-schema.md; keep them in step.

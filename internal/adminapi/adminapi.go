@@ -1,0 +1,211 @@
+// Package adminapi serves firn's administration API over HTTP on the S3
+// port, under PathPrefix (a path no bucket can have, since bucket names
+// hold no "_"): users, their identity policies and their access keys.
+// Requests are signed with SigV4 like S3 requests and only the root
+// credentials may make them. Bodies and answers are JSON; errors are
+// {"error": code, "message": text} with a matching HTTP status.
+//
+//	POST   /_firn/admin/v1/users                 {"name": "backup"}      create a user
+//	GET    /_firn/admin/v1/users                                         list users
+//	DELETE /_firn/admin/v1/users/NAME                                    remove a user and its keys
+//	PUT    /_firn/admin/v1/users/NAME/policy     (an IAM policy document) attach the identity policy
+//	GET    /_firn/admin/v1/users/NAME/policy                             read it
+//	DELETE /_firn/admin/v1/users/NAME/policy                             detach it
+//	POST   /_firn/admin/v1/users/NAME/keys                               create a key (the secret is shown once)
+//	GET    /_firn/admin/v1/keys[?user=NAME]                              list keys (no secrets)
+//	DELETE /_firn/admin/v1/keys/ID                                       revoke a key
+package adminapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/firnhq/firn/internal/iam"
+	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/policy"
+	"github.com/firnhq/firn/internal/s3api/sigv4"
+)
+
+// PathPrefix is where the API lives.
+const PathPrefix = "/_firn/admin/v1/"
+
+// IsAdminRequest reports whether r is for this API.
+func IsAdminRequest(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, PathPrefix) }
+
+// Handler serves the API.
+type Handler struct {
+	IAM      *iam.Service
+	Verifier *sigv4.Verifier // must look up root's key (and may know others: only root passes)
+	Log      *slog.Logger
+}
+
+// User is a user as the API shows it.
+type User struct {
+	Name      string    `json:"name"`
+	Created   time.Time `json:"created"`
+	HasPolicy bool      `json:"has_policy"`
+}
+
+// Key is an access key as the API shows it; Secret only on creation.
+type Key struct {
+	ID      string    `json:"access_key_id"`
+	User    string    `json:"user"`
+	Secret  string    `json:"secret_access_key,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+func fail(status int, code, msg string) error { return &apiError{status, code, msg} }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := h.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	v, err := h.serve(w, r)
+	if err == nil {
+		if v != nil {
+			writeJSON(w, http.StatusOK, v)
+		} else {
+			w.WriteHeader(http.StatusNoContent)
+		}
+		return
+	}
+	var ae *apiError
+	var pe *policy.Error
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &pe):
+		ae = &apiError{http.StatusBadRequest, "MalformedPolicy", pe.Msg}
+	case errors.Is(err, meta.ErrNoSuchUser):
+		ae = &apiError{http.StatusNotFound, "NoSuchUser", "The user does not exist."}
+	case errors.Is(err, meta.ErrUserExists):
+		ae = &apiError{http.StatusConflict, "UserExists", "A user with that name exists."}
+	case errors.Is(err, meta.ErrNoSuchAccessKey):
+		ae = &apiError{http.StatusNotFound, "NoSuchAccessKey", "The access key does not exist."}
+	case errors.Is(err, iam.ErrInvalidUserName):
+		ae = &apiError{http.StatusBadRequest, "InvalidUserName", err.Error()}
+	default:
+		var se *sigv4.Error
+		if errors.As(err, &se) || errors.Is(err, sigv4.ErrMissingAuth) || errors.Is(err, sigv4.ErrSignatureMismatch) || errors.Is(err, sigv4.ErrInvalidAccessKeyID) {
+			ae = &apiError{http.StatusForbidden, "AccessDenied", "Access Denied"}
+		} else {
+			log.Error("admin API", "method", r.Method, "path", r.URL.Path, "err", err)
+			ae = &apiError{http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."}
+		}
+	}
+	writeJSON(w, ae.status, map[string]string{"error": ae.code, "message": ae.message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// serve authenticates r as root and runs it, returning the value to
+// answer (nil: 204).
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (any, error) {
+	res, err := h.Verifier.Verify(r)
+	if err != nil {
+		return nil, err
+	}
+	if !h.IAM.IsRootKey(res.AccessKeyID) {
+		return nil, fail(http.StatusForbidden, "AccessDenied", "Only the root credentials may use the admin API.")
+	}
+	ctx := r.Context()
+	body := func(limit int64) ([]byte, error) {
+		b, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
+		if err != nil {
+			return nil, err
+		}
+		if int64(len(b)) > limit {
+			return nil, fail(http.StatusRequestEntityTooLarge, "TooLarge", "The request body is too large.")
+		}
+		return b, nil
+	}
+	parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, PathPrefix), "/"), "/")
+	switch {
+	case len(parts) == 1 && parts[0] == "users" && r.Method == http.MethodPost:
+		b, err := body(4 << 10)
+		if err != nil {
+			return nil, err
+		}
+		var in struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(b, &in); err != nil {
+			return nil, fail(http.StatusBadRequest, "MalformedJSON", "The body must be {\"name\": \"...\"}.")
+		}
+		u, err := h.IAM.AddUser(ctx, in.Name)
+		if err != nil {
+			return nil, err
+		}
+		return User{Name: u.Name, Created: u.Created}, nil
+	case len(parts) == 1 && parts[0] == "users" && r.Method == http.MethodGet:
+		us, err := h.IAM.ListUsers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := []User{}
+		for _, u := range us {
+			out = append(out, User{Name: u.Name, Created: u.Created, HasPolicy: len(u.Policy) > 0})
+		}
+		return out, nil
+	case len(parts) == 2 && parts[0] == "users" && r.Method == http.MethodDelete:
+		return nil, h.IAM.RemoveUser(ctx, parts[1])
+	case len(parts) == 3 && parts[0] == "users" && parts[2] == "policy":
+		switch r.Method {
+		case http.MethodPut:
+			b, err := body(10 << 10)
+			if err != nil {
+				return nil, err
+			}
+			return nil, h.IAM.PutUserPolicy(ctx, parts[1], b)
+		case http.MethodDelete:
+			return nil, h.IAM.PutUserPolicy(ctx, parts[1], nil)
+		case http.MethodGet:
+			doc, err := h.IAM.UserPolicyDocument(ctx, parts[1])
+			if err != nil {
+				return nil, err
+			}
+			if doc == nil {
+				return nil, fail(http.StatusNotFound, "NoSuchPolicy", "The user has no policy.")
+			}
+			return json.RawMessage(doc), nil
+		}
+	case len(parts) == 3 && parts[0] == "users" && parts[2] == "keys" && r.Method == http.MethodPost:
+		k, err := h.IAM.CreateKey(ctx, parts[1])
+		if err != nil {
+			return nil, err
+		}
+		return Key{ID: k.ID, User: k.User, Secret: k.Secret, Created: k.Created}, nil
+	case len(parts) == 1 && parts[0] == "keys" && r.Method == http.MethodGet:
+		ks, err := h.IAM.ListKeys(ctx, r.URL.Query().Get("user"))
+		if err != nil {
+			return nil, err
+		}
+		out := []Key{}
+		for _, k := range ks {
+			out = append(out, Key{ID: k.ID, User: k.User, Created: k.Created})
+		}
+		return out, nil
+	case len(parts) == 2 && parts[0] == "keys" && r.Method == http.MethodDelete:
+		return nil, h.IAM.RevokeKey(ctx, parts[1])
+	}
+	return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
+}
