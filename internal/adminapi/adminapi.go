@@ -21,10 +21,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/iam"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/policy"
@@ -42,6 +44,7 @@ type Handler struct {
 	IAM      *iam.Service
 	Verifier *sigv4.Verifier // must look up root's key (and may know others: only root passes)
 	Log      *slog.Logger
+	Audit    *audit.Logger // nil: none
 }
 
 // User is a user as the API shows it.
@@ -75,9 +78,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	v, err := h.serve(w, r)
+	start := time.Now()
+	v, principal, err := h.serve(w, r)
+	rec := audit.Record{Time: start.UTC(), Principal: principal, Action: "firn:admin " + r.Method + " " + strings.TrimPrefix(r.URL.Path, PathPrefix),
+		UserAgent: r.Header.Get("User-Agent")}
+	if host, _, herr := net.SplitHostPort(r.RemoteAddr); herr == nil {
+		rec.SourceIP = host
+	}
+	defer func() {
+		rec.DurationMS = audit.Milliseconds(time.Since(start))
+		h.Audit.Log(rec)
+	}()
 	if err == nil {
+		rec.Status = http.StatusNoContent
 		if v != nil {
+			rec.Status = http.StatusOK
 			writeJSON(w, http.StatusOK, v)
 		} else {
 			w.WriteHeader(http.StatusNoContent)
@@ -107,6 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ae = &apiError{http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again."}
 		}
 	}
+	rec.Status, rec.ErrorCode = ae.status, ae.code
 	writeJSON(w, ae.status, map[string]string{"error": ae.code, "message": ae.message})
 }
 
@@ -119,14 +135,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // serve authenticates r as root and runs it, returning the value to
 // answer (nil: 204).
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (any, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (any, string, error) {
 	res, err := h.Verifier.Verify(r)
 	if err != nil {
-		return nil, err
+		return nil, audit.PrincipalAnonymous, err
 	}
 	if !h.IAM.IsRootKey(res.AccessKeyID) {
-		return nil, fail(http.StatusForbidden, "AccessDenied", "Only the root credentials may use the admin API.")
+		return nil, res.AccessKeyID, fail(http.StatusForbidden, "AccessDenied", "Only the root credentials may use the admin API.")
 	}
+	v, err := h.route(r, res)
+	return v, res.AccessKeyID, err
+}
+
+// route runs an authenticated request.
+func (h *Handler) route(r *http.Request, res *sigv4.Result) (any, error) {
 	ctx := r.Context()
 	body := func(limit int64) ([]byte, error) {
 		b, err := io.ReadAll(io.LimitReader(res.Body, limit+1))

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/firnhq/firn/internal/adminapi"
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/blob"
 	blobfs "github.com/firnhq/firn/internal/blob/fs"
 	"github.com/firnhq/firn/internal/blob/pack"
@@ -53,6 +55,7 @@ type Server struct {
 	stop    context.CancelFunc
 	lock    *os.File // holds the data directory's lock while running
 	archive *pack.Store
+	audit   *audit.Logger // nil: no audit log
 }
 
 // credentialsFile holds generated root credentials under the data dir.
@@ -190,6 +193,15 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 			archive.Close()
 		}
 	}()
+	auditLog, err := openAudit(cfg, stdout)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			auditLog.Close()
+		}
+	}()
 	restoreCfg, err := object.ParseRestoreLatency(cfg.RestoreLatency)
 	if err != nil {
 		return nil, err
@@ -225,7 +237,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		return nil, err
 	}
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Remote: remoteStore, ClassTiers: classTiers, Restore: restoreCfg,
-		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys})
+		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys, Audit: auditLog})
 	if keys != nil {
 		log.Info("SSE-S3 enabled", "current_master_key", keys.(*sse.Keyring).CurrentID())
 	}
@@ -244,7 +256,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 			}
 			return secret, err
 		}}
-	s3h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, IAM: identities, Now: clk.Now, Domains: cfg.Domains, Log: log})
+	s3h := s3api.New(s3api.Config{Service: svc, Verifier: verifier, IAM: identities, Now: clk.Now, Domains: cfg.Domains, Log: log, Audit: auditLog})
 	// The Glacier API (the data retrieval policy) is root's alone.
 	glacierVerifier := &sigv4.Verifier{Region: cfg.Region, Service: glacierapi.Service, Now: clk.Now,
 		Lookup: func(ctx context.Context, ak string) (string, error) {
@@ -259,7 +271,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	}
 	// One port serves both APIs: Glacier requests are told apart by their
 	// version header or signing scope.
-	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log}
+	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log, Audit: auditLog}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if adminapi.IsAdminRequest(r) {
 			admin.ServeHTTP(w, r)
@@ -275,8 +287,16 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if err != nil {
 		return nil, err
 	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
 	ok = true
-	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock, archive: archive,
+	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock, archive: archive, audit: auditLog,
 		http: &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 			MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -306,7 +326,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		defer s.wg.Done()
 		s.collectLoop(bg)
 	}()
-	log.Info("firn server listening", "address", ln.Addr().String(), "data", cfg.Data, "region", cfg.Region, "day_length", cfg.DayLength.String())
+	log.Info("firn server listening", "address", ln.Addr().String(), "tls", cfg.TLSCert != "", "data", cfg.Data, "region", cfg.Region, "day_length", cfg.DayLength.String())
 	return s, nil
 }
 
@@ -388,7 +408,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.stop()
 	s.wg.Wait()
-	err = errors.Join(err, s.archive.Close(), s.meta.Close())
+	err = errors.Join(err, s.audit.Close(), s.archive.Close(), s.meta.Close())
 	s.lock.Close() // releases the lock
 	return err
 }
@@ -465,4 +485,30 @@ func OpenIAM(dataDir string) (*iam.Service, io.Closer, error) {
 		return nil, nil, err
 	}
 	return iam.New(ms, "", "", nil), ms, nil
+}
+
+// AuditLogPath is where the audit log of a data directory is kept by
+// default.
+func AuditLogPath(dataDir string) string { return filepath.Join(dataDir, "audit", "audit.log") }
+
+// openAudit opens the audit log cfg asks for (nil: off).
+func openAudit(cfg config.Server, stdout io.Writer) (*audit.Logger, error) {
+	switch cfg.AuditLog {
+	case "off":
+		return nil, nil
+	case "-":
+		return audit.New(stdout), nil
+	}
+	path := cfg.AuditLog
+	if path == "" {
+		path = AuditLogPath(cfg.Data)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	l, err := audit.Open(path, audit.RotateOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return l, nil
 }

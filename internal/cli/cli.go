@@ -31,7 +31,8 @@ const usage = `firn — a self-hosted, S3-compatible archival storage server
 Usage:
   firn server [flags]     run the S3 server (firn server -h for flags)
   firn pack ls|extract    read archive packs without the server (firn pack -h)
-  firn admin ...          inspect restore jobs, set the retrieval policy
+  firn admin ...          users and keys, master key rotation, restore jobs, retrieval policy (firn admin)
+  firn report audit       who did what, denied requests (firn report)
   firn backup ...         encrypted, deduplicated backups to any S3 endpoint (firn backup -h)
   firn lifecycle preview|simulate  what a lifecycle policy will do and cost (firn lifecycle -h)
   firn version            print the version
@@ -60,6 +61,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runBackup(ctx, args[1:], stdout, stderr)
 	case "lifecycle":
 		return runLifecycle(ctx, args[1:], stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "firn", Version)
 		return ExitOK

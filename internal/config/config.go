@@ -63,6 +63,13 @@ type Server struct {
 	// inline. Neither set: SSE-S3 is refused.
 	MasterKeyFile string
 	MasterKey     string
+	// TLSCert and TLSKey are PEM files; both set: the server speaks
+	// HTTPS only.
+	TLSCert, TLSKey string
+	// AuditLog is where every request is recorded: a file (rotated),
+	// "-" for standard output, "off" for nowhere; "" is
+	// DATA/audit/audit.log.
+	AuditLog string
 }
 
 // Remote configures the remote tier. Its credentials come only from
@@ -83,6 +90,13 @@ type Remote struct {
 	// inline. Neither set: SSE-S3 is refused.
 	MasterKeyFile string
 	MasterKey     string
+	// TLSCert and TLSKey are PEM files; both set: the server speaks
+	// HTTPS only.
+	TLSCert, TLSKey string
+	// AuditLog is where every request is recorded: a file (rotated),
+	// "-" for standard output, "off" for nowhere; "" is
+	// DATA/audit/audit.log.
+	AuditLog string
 }
 
 // Defaults returns the embedded defaults.
@@ -130,6 +144,9 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&c.Remote.StorageClass, "remote-storage-class", c.Remote.StorageClass, "storage class the remote tier's blobs are written in, e.g. DEEP_ARCHIVE on AWS (default the remote's STANDARD)")
 	fs.BoolVar(&c.Remote.PathStyle, "remote-path-style", c.Remote.PathStyle, "address the remote bucket as ENDPOINT/BUCKET (false: BUCKET.ENDPOINT)")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, `file of SSE-S3 master keys, "id:base64-key" per line, the last current (keep it outside the data directory)`)
+	fs.StringVar(&c.AuditLog, "audit-log", c.AuditLog, `audit log of every request, as JSON lines: a file (rotated at 100 MiB, 10 kept), "-" for standard output, "off" (default DATA/audit/audit.log)`)
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of --tls-cert")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -195,6 +212,9 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	c.Remote.AccessKey, c.Remote.SecretKey = env("FIRN_REMOTE_ACCESS_KEY"), env("FIRN_REMOTE_SECRET_KEY")
 	if (c.Remote.AccessKey == "") != (c.Remote.SecretKey == "") {
 		return c, fs, fmt.Errorf("config: set both FIRN_REMOTE_ACCESS_KEY and FIRN_REMOTE_SECRET_KEY, or neither")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return c, fs, fmt.Errorf("config: set both tls-cert and tls-key, or neither")
 	}
 	if c.DayLength <= 0 {
 		return c, fs, fmt.Errorf("config: day-length must be positive")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/lifecycle"
 	"github.com/firnhq/firn/internal/meta"
@@ -76,6 +77,7 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 	}
 	var errs []error
 	var classes, reschedules []meta.LifecycleUpdate
+	var classRules []string // the rule of each of classes
 	for i := range due {
 		o := &due[i]
 		cfg, opt, err := s.lifecycleFor(ctx, o.Bucket)
@@ -98,11 +100,13 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 			next.StorageClass = a.StorageClass
 			update.StorageClass, update.Due = a.StorageClass, nextDue(cfg, &next, opt)
 			classes = append(classes, update)
+			classRules = append(classRules, a.RuleID)
 			continue
 		case ok && a.Kind == lifecycle.KindTransition:
 			err = s.moveTier(ctx, o, a.StorageClass)
 			if err == nil {
 				res.Transitioned++
+				s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", o, map[string]string{"rule": a.RuleID, "storage_class": a.StorageClass})
 			}
 		case ok && a.Kind == lifecycle.KindExpire:
 			var deleted *meta.Object
@@ -111,6 +115,7 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 			if err == nil && deleted != nil {
 				s.free(ctx, freed)
 				res.Expired++
+				s.record(audit.PrincipalLifecycle, "s3:LifecycleExpiration", o, map[string]string{"rule": a.RuleID})
 			}
 		default:
 			// Nothing to do now (the rules changed, or the action is
@@ -130,6 +135,13 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 		n, err := s.meta.UpdateLifecycle(ctx, classes)
 		if err != nil {
 			errs = append(errs, err)
+		} else {
+			// Those whose object changed meanwhile were skipped; the
+			// records say which were attempted in a committed batch.
+			for i, u := range classes {
+				s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", &meta.Object{Bucket: u.Bucket, Key: u.Key},
+					map[string]string{"rule": classRules[i], "storage_class": u.StorageClass})
+			}
 		}
 		res.Transitioned += n
 	}
@@ -465,6 +477,8 @@ func (s *Service) AbortExpiredUploads(ctx context.Context) (int, error) {
 				}
 				s.free(ctx, freed)
 				aborted++
+				s.record(audit.PrincipalLifecycle, "s3:AbortMultipartUpload", &meta.Object{Bucket: u.Bucket, Key: u.Key},
+					map[string]string{"rule": rule, "upload_id": u.ID})
 				s.log.Debug("lifecycle aborted an incomplete upload", "bucket", u.Bucket, "key", u.Key, "upload", u.ID, "rule", rule)
 			}
 			if len(ups) < 1000 {

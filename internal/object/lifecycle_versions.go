@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/lifecycle"
 	"github.com/firnhq/firn/internal/meta"
 )
@@ -159,8 +160,12 @@ func (s *Service) runKeyVersions(ctx context.Context, bucket, key string, now ti
 					ETag: v.ETag, Modified: v.LastModified, StorageClass: a.StorageClass}})
 				errs = append(errs, err)
 				res.Transitioned += n
+				if n == 1 {
+					s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", v, map[string]string{"rule": a.RuleID, "storage_class": a.StorageClass})
+				}
 			} else if err := s.moveTier(ctx, v, a.StorageClass); err == nil {
 				res.Transitioned++
+				s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", v, map[string]string{"rule": a.RuleID, "storage_class": a.StorageClass})
 			} else if !errors.Is(err, errLifecycleRaced) {
 				errs = append(errs, err)
 			}
@@ -170,6 +175,7 @@ func (s *Service) runKeyVersions(ctx context.Context, bucket, key string, now ti
 			if err == nil && deleted != nil {
 				s.free(ctx, freed)
 				res.Expired++
+				s.record(audit.PrincipalLifecycle, "s3:LifecycleExpiration", v, map[string]string{"rule": a.RuleID})
 			}
 		}
 	}

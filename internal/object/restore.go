@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/retrieval"
@@ -401,6 +403,8 @@ func (s *Service) finishRestore(ctx context.Context, owner string, j meta.Restor
 	}
 	s.free(ctx, freed)
 	s.log.Debug("restore job done", "job", j.ID, "bucket", j.Bucket, "key", j.Key, "tier", j.Tier)
+	s.record(audit.PrincipalRestore, "s3:ObjectRestore:Completed", &meta.Object{Bucket: j.Bucket, Key: j.Key, VersionID: j.VersionID},
+		map[string]string{"tier": j.Tier, "job": j.ID, "days": strconv.Itoa(j.Days)})
 	return nil
 }
 
@@ -453,6 +457,10 @@ func (s *Service) ExpireRestores(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	s.free(ctx, freed)
+	for _, j := range expired {
+		s.record(audit.PrincipalRestore, "s3:ObjectRestore:Delete", &meta.Object{Bucket: j.Bucket, Key: j.Key, VersionID: j.VersionID},
+			map[string]string{"job": j.ID})
+	}
 	return len(expired), nil
 }
 

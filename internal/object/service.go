@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/meta"
@@ -112,6 +113,9 @@ type Config struct {
 	// Keys wraps the object keys of SSE-S3 objects; nil: the server
 	// has no master keys and refuses SSE-S3.
 	Keys sse.KeyProvider
+	// Audit records the actions the service takes by itself
+	// (lifecycle, restores); nil: none.
+	Audit *audit.Logger
 }
 
 // Service implements the S3 object model. It is safe for concurrent use.
@@ -128,6 +132,7 @@ type Service struct {
 	inlineMax     int64
 	minPartSize   int64
 	keys          sse.KeyProvider // nil: no SSE-S3
+	audit         *audit.Logger   // nil: no audit records
 
 	lifecycles   configCache[*BucketLifecycle]   // bucket lifecycle configurations read so far
 	versioning   configCache[string]             // bucket versioning states read so far
@@ -147,7 +152,7 @@ func New(c Config) *Service {
 	s := &Service{meta: c.Meta, blobs: c.Blobs, tiers: map[string]blob.Store{}, clock: c.Clock, log: c.Log, region: c.Region,
 		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
 		pins: map[string]int{}, deferred: map[string]bool{},
-		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes, keys: c.Keys}
+		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes, keys: c.Keys, audit: c.Audit}
 	for class, tier := range c.ClassTiers {
 		s.classTiers[class] = tier
 	}
@@ -257,4 +262,13 @@ func (s *Service) isInflight(id string) bool {
 
 func wrap(err error, format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// record writes an audit record of an action the service took by itself.
+func (s *Service) record(principal, action string, o *meta.Object, detail map[string]string) {
+	if s.audit == nil {
+		return
+	}
+	s.audit.Log(audit.Record{Time: s.clock.Now().UTC(), Principal: principal, Action: action,
+		Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID, Detail: detail})
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/iam"
 	"github.com/firnhq/firn/internal/object"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
@@ -40,6 +41,8 @@ type Config struct {
 	IAM *iam.Service
 	// Now is the clock of policy conditions; time.Now when nil.
 	Now func() time.Time
+	// Audit records every request; nil: none.
+	Audit *audit.Logger
 	// Domains are the base host names for virtual-hosted-style requests:
 	// a request to "<bucket>.<domain>" addresses that bucket.
 	Domains []string
@@ -48,17 +51,18 @@ type Config struct {
 
 // Handler serves the S3 API.
 type Handler struct {
-	svc     *object.Service
-	auth    *sigv4.Verifier
-	iam     *iam.Service
-	now     func() time.Time
-	domains []string
-	log     *slog.Logger
+	svc      *object.Service
+	auth     *sigv4.Verifier
+	iam      *iam.Service
+	now      func() time.Time
+	auditLog *audit.Logger
+	domains  []string
+	log      *slog.Logger
 }
 
 // New returns the S3 API handler.
 func New(c Config) *Handler {
-	h := &Handler{svc: c.Service, auth: c.Verifier, iam: c.IAM, now: c.Now, log: c.Log}
+	h := &Handler{svc: c.Service, auth: c.Verifier, iam: c.IAM, now: c.Now, auditLog: c.Audit, log: c.Log}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -87,6 +91,7 @@ type request struct {
 	// buckets it acts on (root's, for users and anonymous callers).
 	identity iam.Identity
 	owner    string
+	errCode  string // the S3 error code answered, for the audit log
 }
 
 // body is the authenticated request payload.
@@ -115,7 +120,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 && r.ProtoAtLeast(1, 1) && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		w.WriteHeader(http.StatusContinue)
 	}
+	start := time.Now()
+	aw := &auditWriter{ResponseWriter: w}
+	w = aw
+	var body *countingBody
+	if r.Body != nil {
+		body = &countingBody{ReadCloser: r.Body}
+		r.Body = body
+	}
 	rq := &request{w: w, r: r, id: newRequestID()}
+	defer h.audit(rq, aw, body, start)
 	hd := w.Header()
 	hd.Set("x-amz-request-id", rq.id)
 	hd.Set("x-amz-id-2", hostID(rq.id))
@@ -126,10 +140,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			h.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "request_id", rq.id)
+			rq.errCode = errInternal.Code
 			writeError(w, r, rq.id, errInternal)
 		}
 	}()
 	if headerSize(r) > maxHeaderSection {
+		rq.errCode = errHeaderTooLarge.Code
 		writeError(w, r, rq.id, errHeaderTooLarge)
 		return
 	}
@@ -171,6 +187,7 @@ func (h *Handler) fail(rq *request, err error) {
 		io.CopyN(io.Discard, r.Body, maxDrainBeforeError)
 	}
 	api, known := toAPIError(err)
+	rq.errCode = api.Code
 	setDeleteMarkerHeaders(rq.w, err)
 	if !known {
 		h.log.Error("request failed", "method", rq.r.Method, "path", rq.r.URL.Path, "err", err, "request_id", rq.id)
