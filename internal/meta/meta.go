@@ -142,6 +142,11 @@ type Object struct {
 	// Encryption is set for objects encrypted at rest: their Inline
 	// bytes, blobs and restored copies hold ciphertext.
 	Encryption *Encryption
+	// AccessTier is an INTELLIGENT_TIERING object's access tier, named
+	// by the object service ("" for Frequent Access); LastAccess is when
+	// it was last read (zero: never since it was written).
+	AccessTier string
+	LastAccess time.Time
 	// DeleteMarker: this version is a delete marker, with no bytes,
 	// headers or tags (see VersionStore).
 	DeleteMarker bool

@@ -50,6 +50,13 @@ type RestoreCompletion struct {
 	Copy              []Segment // the restored copy, now referenced
 	Inline            []byte    // or a small copy's bytes (Copy nil)
 	Completed, Expiry time.Time
+	// Replace makes the copy the object's own bytes for good (an
+	// Intelligent-Tiering archive tier restore): the archived bytes are
+	// freed, the object gets no Restore state, its AccessTier is
+	// cleared, its LastAccess set to Completed and its LifecycleDue to
+	// Due; the job is done with no expiry.
+	Replace bool
+	Due     time.Time
 	// Meter, when its Name is set, is added to in the same commit, so a
 	// restore and its record of bytes read never part.
 	Meter CounterAdd

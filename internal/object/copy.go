@@ -120,7 +120,7 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 			// The bytes must be read: to move them, or to checksum them.
 			return s.rewrite(ctx, src, class, in.Algorithm, in.SrcCustomerKey, apply)
 		}
-		cfg, opt, err := s.lifecycleFor(ctx, in.Bucket)
+		_, _, err := s.lifecycleFor(ctx, in.Bucket) // a bucket that cannot be read fails here
 		if err != nil {
 			return nil, err
 		}
@@ -130,9 +130,10 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 				return ErrPreconditionFailed // changed under us
 			}
 			apply(o)
-			o.LifecycleDue = nextDue(cfg, o, opt)
+			due, err := s.dueOf(ctx, o)
+			o.LifecycleDue = due
 			out = o
-			return nil
+			return err
 		})
 		if err != nil {
 			return nil, err

@@ -147,6 +147,7 @@ func (s *Service) getObject(ctx context.Context, in GetInput) (*meta.Object, *Re
 	if err != nil {
 		return o, nil, err
 	}
+	s.accessed(ctx, o)
 	return o, rd, nil
 }
 
@@ -194,6 +195,9 @@ func partRange(o *meta.Object, n int) (off, size int64, err error) {
 // inline bytes, or for an archived object its restored copy. An archived
 // object without a finished restore is an *ArchivedError.
 func readable(o *meta.Object) ([]meta.Segment, []byte, error) {
+	if o.StorageClass == IntelligentTiering && IsArchiveAccess(o.AccessTier) {
+		return nil, nil, &ArchivedError{StorageClass: o.StorageClass, AccessTier: o.AccessTier}
+	}
 	if !RestoreRequired(o.StorageClass) {
 		return o.Segments, o.Inline, nil
 	}

@@ -38,12 +38,9 @@ func (s *Service) lifecycleFor(ctx context.Context, bucket string) (*lifecycle.C
 // scheduleLifecycle sets o.LifecycleDue from its bucket's rules: when the
 // earliest action on o falls due, or zero.
 func (s *Service) scheduleLifecycle(ctx context.Context, o *meta.Object) error {
-	cfg, opt, err := s.lifecycleFor(ctx, o.Bucket)
-	if err != nil {
-		return err
-	}
-	o.LifecycleDue = nextDue(cfg, o, opt)
-	return nil
+	due, err := s.dueOf(ctx, o)
+	o.LifecycleDue = due
+	return err
 }
 
 func nextDue(cfg *lifecycle.Configuration, o *meta.Object, opt lifecycle.Options) time.Time {
@@ -98,12 +95,13 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 		case ok && a.Kind == lifecycle.KindTransition && s.tierOf(a.StorageClass) == s.tierOf(o.StorageClass):
 			next := *o
 			next.StorageClass = a.StorageClass
+			next.AccessTier = ""
 			update.StorageClass, update.Due = a.StorageClass, nextDue(cfg, &next, opt)
 			classes = append(classes, update)
 			classRules = append(classRules, a.RuleID)
 			continue
 		case ok && a.Kind == lifecycle.KindTransition:
-			err = s.moveTier(ctx, o, a.StorageClass)
+			err = s.moveTier(ctx, o, a.StorageClass, "")
 			if err == nil {
 				res.Transitioned++
 				s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", o, map[string]string{"rule": a.RuleID, "storage_class": a.StorageClass})
@@ -118,10 +116,24 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 				s.record(audit.PrincipalLifecycle, "s3:LifecycleExpiration", o, map[string]string{"rule": a.RuleID})
 			}
 		default:
+			// An Intelligent-Tiering move may be due instead.
+			if acted, terr := s.runTiering(ctx, o, now); acted || terr != nil {
+				if terr == nil {
+					res.Transitioned++
+				} else if !errors.Is(terr, errLifecycleRaced) {
+					errs = append(errs, fmt.Errorf("intelligent-tiering %s/%s: %w", o.Bucket, o.Key, terr))
+				}
+				continue
+			}
 			// Nothing to do now (the rules changed, or the action is
 			// one only versioned buckets have): schedule the next one,
 			// never one that is already due, so nothing loops.
-			if next := nextDue(cfg, o, opt); next.After(now) {
+			next, derr := s.dueOf(ctx, o)
+			if derr != nil {
+				errs = append(errs, derr)
+				continue
+			}
+			if next.After(now) {
 				update.Due = next
 			}
 			reschedules = append(reschedules, update)
@@ -165,7 +177,7 @@ var errLifecycleRaced = errors.New("object changed meanwhile")
 // stored (even from an archive class: a transition needs no restore) and
 // written to the new tier, and the next action is scheduled in the same
 // commit.
-func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) error {
+func (s *Service) moveTier(ctx context.Context, o *meta.Object, class, accessTier string) error {
 	same := func(cur *meta.Object) bool {
 		return cur != nil && cur.ETag == o.ETag && cur.LastModified.Equal(o.LastModified)
 	}
@@ -178,9 +190,12 @@ func (s *Service) moveTier(ctx context.Context, o *meta.Object, class string) er
 	}
 	current := full.IsLatest
 	tier := s.tierOf(class)
+	if IsArchiveAccess(accessTier) {
+		tier = ArchiveTier
+	}
 	label := blob.Label{Bucket: full.Bucket, Key: full.Key, VersionID: full.VersionID}
 	next := *full
-	next.StorageClass = class
+	next.StorageClass, next.AccessTier = class, accessTier
 	next.Restore = nil
 	if full.Encryption != nil {
 		// Ciphertext moves as it is: the server may not hold the key.
@@ -373,7 +388,13 @@ func (s *Service) ReconcileLifecycle(ctx context.Context, limit int) (seen, chan
 		for i := range objs {
 			o := &objs[i]
 			seen++
-			if due := nextDue(cfg, o, opt); !due.Equal(o.LifecycleDue) {
+			due := nextDue(cfg, o, opt)
+			if o.StorageClass == IntelligentTiering {
+				if due, err = s.dueOf(ctx, o); err != nil {
+					return seen, changed, err
+				}
+			}
+			if !due.Equal(o.LifecycleDue) {
 				updates = append(updates, meta.LifecycleUpdate{Bucket: o.Bucket, Key: o.Key, ETag: o.ETag, Modified: o.LastModified, Due: due})
 			}
 		}

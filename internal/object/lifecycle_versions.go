@@ -163,7 +163,7 @@ func (s *Service) runKeyVersions(ctx context.Context, bucket, key string, now ti
 				if n == 1 {
 					s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", v, map[string]string{"rule": a.RuleID, "storage_class": a.StorageClass})
 				}
-			} else if err := s.moveTier(ctx, v, a.StorageClass); err == nil {
+			} else if err := s.moveTier(ctx, v, a.StorageClass, ""); err == nil {
 				res.Transitioned++
 				s.record(audit.PrincipalLifecycle, "s3:LifecycleTransition", v, map[string]string{"rule": a.RuleID, "storage_class": a.StorageClass})
 			} else if !errors.Is(err, errLifecycleRaced) {

@@ -252,7 +252,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 	if err != nil {
 		return nil, err
 	}
-	cfg, opt, err := s.lifecycleFor(ctx, in.Bucket)
+	_, _, err = s.lifecycleFor(ctx, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,9 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 			return nil, err
 		}
 		o.VersionID = vid
-		o.LifecycleDue = nextDue(cfg, o, opt)
+		if o.LifecycleDue, err = s.dueOf(ctx, o); err != nil {
+			return nil, err
+		}
 		out = o
 		return o, nil
 	})

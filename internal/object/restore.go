@@ -84,9 +84,16 @@ var (
 // RestoreRequest is a RestoreObject request.
 type RestoreRequest struct {
 	Bucket, Key, VersionID string
-	Days                   int    // lifetime of the restored copy, ≥ 1
-	Tier                   string // "" is Standard
+	// Days is the lifetime of the restored copy, ≥ 1. NoDays: the
+	// request named none, as a restore from an Intelligent-Tiering
+	// archive tier must (and any other must not).
+	Days   int
+	NoDays bool
+	Tier   string // "" is Standard
 }
+
+// ErrRestoreDaysRequired: a restore of an archive class named no Days.
+var ErrRestoreDaysRequired = errors.New("restore request names no Days")
 
 // RestoreOutcome says what a RestoreObject request did.
 type RestoreOutcome int
@@ -142,16 +149,30 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 	var outcome RestoreOutcome
 	now := s.clock.Now().UTC()
 	err = s.meta.StartRestore(ctx, req.Bucket, req.Key, req.VersionID, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+		// An Intelligent-Tiering object in an archive tier restores for
+		// good (no Days), at GLACIER's or DEEP_ARCHIVE's pace.
+		itArchive := o.StorageClass == IntelligentTiering && IsArchiveAccess(o.AccessTier)
+		class := o.StorageClass
 		switch {
+		case itArchive && o.AccessTier == AccessArchive:
+			class = Glacier
+		case itArchive:
+			class = DeepArchive
 		case o.StorageClass == IntelligentTiering:
 			return nil, ErrActiveTier
 		case !RestoreRequired(o.StorageClass):
 			return nil, ErrRestoreNotAllowed
 		}
-		if req.Days < 1 {
+		switch {
+		case itArchive && !req.NoDays:
+			return nil, &InvalidArgumentError{Name: "Days", Value: fmt.Sprint(req.Days),
+				Msg: "Days must not be specified when restoring an object from an Intelligent-Tiering archive access tier"}
+		case !itArchive && req.NoDays:
+			return nil, ErrRestoreDaysRequired
+		case !itArchive && req.Days < 1:
 			return nil, &InvalidArgumentError{Name: "Days", Value: fmt.Sprint(req.Days), Msg: "Days must be a positive integer"}
 		}
-		if tier == TierExpedited && o.StorageClass == DeepArchive {
+		if tier == TierExpedited && class == DeepArchive {
 			return nil, &InvalidArgumentError{Name: "Tier", Value: tier, Msg: "Expedited retrievals are not available for the DEEP_ARCHIVE storage class"}
 		}
 		if active != nil && active.State == meta.RestorePending {
@@ -161,10 +182,10 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 			}
 			j := *active
 			j.Tier, j.Priority = tier, tierRank[tier]
-			if due := now.Add(s.latency(o.StorageClass, tier)); due.Before(j.Due) {
+			if due := now.Add(s.latency(class, tier)); due.Before(j.Due) {
 				j.Due = due
 			}
-			if tier == TierStandard {
+			if tier == TierStandard && !itArchive {
 				probe := j
 				probe.Requested = now
 				if err := s.admit(policy, now, &probe, jobs); err != nil {
@@ -190,10 +211,14 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 			ID: newJobID(), Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID,
 			ObjectETag: o.ETag, ObjectModified: o.LastModified, StorageClass: o.StorageClass,
 			Tier: tier, Priority: tierRank[tier], Days: req.Days, Bytes: o.Size,
-			Requested: now, Due: now.Add(s.latency(o.StorageClass, tier)), State: meta.RestorePending,
+			Requested: now, Due: now.Add(s.latency(class, tier)), State: meta.RestorePending,
 		}
-		if err := s.admit(policy, now, j, jobs); err != nil {
-			return nil, err
+		if !itArchive {
+			// The Glacier data retrieval policy caps archive classes, not
+			// Intelligent-Tiering's free archive retrievals.
+			if err := s.admit(policy, now, j, jobs); err != nil {
+				return nil, err
+			}
 		}
 		restore := &meta.Restore{Ongoing: true, Tier: tier, Days: req.Days, Requested: now}
 		if o.Restore != nil {
@@ -390,10 +415,22 @@ func (s *Service) copyOut(ctx context.Context, owner string, j meta.RestoreJob, 
 // bytes read are metered in the same commit.
 func (s *Service) finishRestore(ctx context.Context, owner string, j meta.RestoreJob, copy []meta.Segment, inline []byte) error {
 	completed := s.clock.Now().UTC()
-	freed, err := s.meta.CompleteRestore(ctx, j.ID, owner, meta.RestoreCompletion{
+	c := meta.RestoreCompletion{
 		Copy: copy, Inline: inline, Completed: completed, Expiry: s.restoreExpiry(completed, j.Days),
 		Meter: meta.CounterAdd{Name: retrievedCounter, Day: retrieval.Day(completed, s.clock.DayLength()), Key: j.Tier, N: j.Bytes},
-	})
+	}
+	if j.StorageClass == IntelligentTiering {
+		// Back to Frequent Access for good, its idle clock restarted.
+		c.Replace, c.Expiry = true, time.Time{}
+		if o, err := s.meta.GetVersion(ctx, j.Bucket, j.Key, j.VersionID); err == nil {
+			next := *o
+			next.AccessTier, next.LastAccess, next.Restore = "", completed, nil
+			if c.Due, err = s.dueOf(ctx, &next); err != nil {
+				return err
+			}
+		}
+	}
+	freed, err := s.meta.CompleteRestore(ctx, j.ID, owner, c)
 	for _, sg := range copy {
 		s.untrack(sg.BlobID)
 	}

@@ -35,16 +35,17 @@ func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID s
 	if err := checkTags(tags); err != nil {
 		return "", err
 	}
-	cfg, opt, err := s.lifecycleFor(ctx, bucket)
+	_, _, err := s.lifecycleFor(ctx, bucket)
 	if err != nil {
 		return "", err
 	}
 	if versionID == "" {
 		err := s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
 			o.Tags = tags
-			o.LifecycleDue = nextDue(cfg, o, opt) // tag filters may now match or not
 			versionID = o.VersionID
-			return nil
+			var err error
+			o.LifecycleDue, err = s.dueOf(ctx, o) // tag filters may now match or not
+			return err
 		})
 		return versionID, err
 	}
@@ -57,7 +58,9 @@ func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID s
 		}
 		o.Tags = tags
 		if o.NoncurrentSince.IsZero() {
-			o.LifecycleDue = nextDue(cfg, o, opt)
+			var err error
+			o.LifecycleDue, err = s.dueOf(ctx, o)
+			return err
 		}
 		return nil
 	})

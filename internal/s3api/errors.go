@@ -174,6 +174,7 @@ var errorMap = []struct {
 	{object.ErrNoSuchEncryptionConfiguration, errNoSuchEncryptionConfiguration},
 	{object.ErrNoSuchPublicAccessBlock, errNoSuchPublicAccessBlock},
 	{object.ErrNoSuchBucketPolicy, errNoSuchBucketPolicy},
+	{object.ErrRestoreDaysRequired, errMalformedXML},
 	{object.ErrPublicPolicyBlocked, errAccessDenied},
 	{object.ErrPublicACLBlocked, errAccessDenied},
 	{object.ErrACLNotSupported, errACLNotSupported},

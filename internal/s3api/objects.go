@@ -234,6 +234,9 @@ func setObjectHeaders(hd http.Header, o *meta.Object) {
 	if v := restoreHeader(o.Restore); v != "" {
 		hd.Set("x-amz-restore", v)
 	}
+	if o.StorageClass == object.IntelligentTiering && object.IsArchiveAccess(o.AccessTier) {
+		hd.Set("x-amz-archive-status", o.AccessTier)
+	}
 }
 
 // restoreHeader renders x-amz-restore: absent when never restored or
@@ -276,15 +279,16 @@ func (h *Handler) restoreObject(rq *request) error {
 			return errMalformedXML
 		}
 	}
-	if req.Days == nil {
-		return errMalformedXML
-	}
 	vid, err := versionParam(rq)
 	if err != nil {
 		return err
 	}
+	days := 0
+	if req.Days != nil {
+		days = *req.Days
+	}
 	out, err := h.svc.RestoreObject(rq.r.Context(), object.RestoreRequest{Bucket: rq.bucket, Key: rq.key,
-		VersionID: vid, Days: *req.Days, Tier: tier})
+		VersionID: vid, Days: days, NoDays: req.Days == nil, Tier: tier})
 	if err != nil {
 		return err
 	}

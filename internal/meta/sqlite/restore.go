@@ -177,6 +177,33 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 			return err
 		}
 		j.Completed, j.LeaseOwner, j.LeaseUntil = c.Completed, "", time.Time{}
+		if o != nil && c.Replace {
+			// The copy becomes the object's bytes; the archived ones go.
+			old := o.BlobIDs()
+			if err := unref(ctx, tx, old); err != nil {
+				return err
+			}
+			ids := make([]string, 0, len(copy))
+			for _, sg := range copy {
+				ids = append(ids, sg.BlobID)
+			}
+			if err := ref(ctx, tx, ids); err != nil {
+				return err
+			}
+			o.Segments, o.Inline, o.Restore = copy, c.Inline, nil
+			o.AccessTier, o.LastAccess, o.LifecycleDue = "", c.Completed, c.Due
+			if err := writeVersion(ctx, tx, o, seq); err != nil {
+				return err
+			}
+			if c.Meter.Name != "" {
+				if err := addCounter(ctx, tx, c.Meter); err != nil {
+					return err
+				}
+			}
+			j.State, j.Expiry = meta.RestoreDone, time.Time{}
+			freed = old
+			return upsertJob(ctx, tx, &j)
+		}
 		if o == nil {
 			j.State = meta.RestoreCancelled
 			for _, sg := range copy {
@@ -256,7 +283,7 @@ func (s *Store) FailRestore(ctx context.Context, jobID, owner, reason string, at
 func (s *Store) ExpireRestores(ctx context.Context, now time.Time, limit int) (freed []string, expired []meta.RestoreJob, err error) {
 	err = s.update(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		freed, expired = nil, nil
-		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? AND expiry <= ? ORDER BY expiry LIMIT ?`,
+		jobs, err := queryJobs(ctx, tx, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? AND expiry > 0 AND expiry <= ? ORDER BY expiry LIMIT ?`,
 			meta.RestoreDone, nanos(now), limit)
 		if err != nil {
 			return err

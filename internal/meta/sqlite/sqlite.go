@@ -392,6 +392,9 @@ type attrs struct {
 	Restore  *meta.Restore     `json:"r,omitempty"`
 	// Encryption is the object's encryption at rest.
 	Encryption *meta.Encryption `json:"x,omitempty"`
+	// AccessTier and LastAccess: Intelligent-Tiering state.
+	AccessTier string    `json:"at,omitempty"`
+	LastAccess time.Time `json:"la,omitzero"`
 	// RestoreInline says that the inline column holds Restore.Inline,
 	// the restored copy of an archived object.
 	RestoreInline bool `json:"ri,omitempty"`
@@ -399,7 +402,8 @@ type attrs struct {
 
 func encodeAttrs(o *meta.Object) ([]byte, error) {
 	return json.Marshal(attrs{Headers: o.Headers, UserMeta: o.UserMeta, Tags: o.Tags, Checksum: o.Checksum, Parts: o.Parts,
-		Segments: o.Segments, Restore: o.Restore, Encryption: o.Encryption, RestoreInline: o.Restore != nil && o.Restore.Inline != nil})
+		Segments: o.Segments, Restore: o.Restore, Encryption: o.Encryption, AccessTier: o.AccessTier, LastAccess: o.LastAccess,
+		RestoreInline: o.Restore != nil && o.Restore.Inline != nil})
 }
 
 // decodeAttrs fills o from its attrs column; withInline says whether
@@ -410,7 +414,7 @@ func decodeAttrs(b []byte, o *meta.Object, withInline bool) error {
 		return fmt.Errorf("decode attrs of %s/%s: %w", o.Bucket, o.Key, err)
 	}
 	o.Headers, o.UserMeta, o.Tags, o.Checksum, o.Parts, o.Segments, o.Restore = a.Headers, a.UserMeta, a.Tags, a.Checksum, a.Parts, a.Segments, a.Restore
-	o.Encryption = a.Encryption
+	o.Encryption, o.AccessTier, o.LastAccess = a.Encryption, a.AccessTier, a.LastAccess
 	if a.RestoreInline && o.Restore != nil && withInline {
 		o.Restore.Inline, o.Inline = o.Inline, nil
 		if o.Restore.Inline == nil {
