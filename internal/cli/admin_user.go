@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,20 +28,9 @@ func adminUser(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	file := fs.String("file", "", "policy: attach the identity policy in this JSON file")
 	remove := fs.Bool("remove", false, "policy: detach the identity policy")
 	name, rest := splitName(args)
-	if err := fs.Parse(rest); err != nil {
-		return ExitUsage
-	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
-	}
-	if sub != "list" && name == "" {
-		fmt.Fprintf(stderr, "firn admin user %s: give a user name\n", sub)
-		return ExitUsage
-	}
-	svc, closer, err := app.OpenIAM(*data)
-	if err != nil {
-		fmt.Fprintln(stderr, "firn admin:", err)
-		return ExitFailure
+	svc, closer, name, code := openIAMCommand(fs, data, name, rest, sub != "list", "firn admin user "+sub+": give a user name", stderr)
+	if closer == nil {
+		return code
 	}
 	defer closer.Close()
 	switch sub {
@@ -117,20 +107,10 @@ func adminKeyAccess(ctx context.Context, sub string, args []string, stdout, stde
 	asJSON := fs.Bool("json", false, "print JSON")
 	user := fs.String("user", "", "list: only this user's keys")
 	name, rest := splitName(args)
-	if err := fs.Parse(rest); err != nil {
-		return ExitUsage
-	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
-	}
-	if sub != "list" && name == "" {
-		fmt.Fprintf(stderr, "firn admin key %s: give a %s\n", sub, map[string]string{"create": "user name", "revoke": "key id"}[sub])
-		return ExitUsage
-	}
-	svc, closer, err := app.OpenIAM(*data)
-	if err != nil {
-		fmt.Fprintln(stderr, "firn admin:", err)
-		return ExitFailure
+	what := map[string]string{"create": "user name", "revoke": "key id"}[sub]
+	svc, closer, name, code := openIAMCommand(fs, data, name, rest, sub != "list", "firn admin key "+sub+": give a "+what, stderr)
+	if closer == nil {
+		return code
 	}
 	defer closer.Close()
 	switch sub {
@@ -168,6 +148,29 @@ func adminKeyAccess(ctx context.Context, sub string, args []string, stdout, stde
 		fmt.Fprintf(stdout, "access key %s revoked\n", name)
 	}
 	return ExitOK
+}
+
+// openIAMCommand parses a user or key command's flags (rest), takes its
+// name (before or after the flags; required when needName, else missing
+// says what to give), and opens the data directory's users and keys. On
+// failure the closer is nil and code is the exit code.
+func openIAMCommand(fs *flag.FlagSet, data *string, name string, rest []string, needName bool, missing string, stderr io.Writer) (*iam.Service, io.Closer, string, int) {
+	if err := fs.Parse(rest); err != nil {
+		return nil, nil, "", ExitUsage
+	}
+	if name == "" && fs.NArg() > 0 {
+		name = fs.Arg(0)
+	}
+	if needName && name == "" {
+		fmt.Fprintln(stderr, missing)
+		return nil, nil, "", ExitUsage
+	}
+	svc, closer, err := app.OpenIAM(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return nil, nil, "", ExitFailure
+	}
+	return svc, closer, name, ExitOK
 }
 
 // splitName takes a leading positional argument off args, so that flags

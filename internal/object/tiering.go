@@ -140,46 +140,5 @@ func (s *Service) loadTiering(ctx context.Context, bucket string) ([]tiering.Con
 type tieringState struct {
 	// write serializes the read-modify-write of changeTiering.
 	write sync.Mutex
-
-	mu sync.Mutex // guards byBucket and gen
-	// byBucket maps a bucket to its configurations.
-	byBucket map[string][]tiering.Configuration
-	// gen counts invalidations: a load that raced with one is not
-	// cached.
-	gen uint64
-}
-
-// get returns bucket's configurations from the cache, or from load
-// (caching the result).
-func (c *tieringState) get(ctx context.Context, bucket string, load func(context.Context, string) ([]tiering.Configuration, error)) ([]tiering.Configuration, error) {
-	c.mu.Lock()
-	all, ok := c.byBucket[bucket]
-	gen := c.gen
-	c.mu.Unlock()
-	if ok {
-		return all, nil
-	}
-	all, err := load(ctx, bucket)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.byBucket == nil {
-			c.byBucket = map[string][]tiering.Configuration{}
-		}
-		c.byBucket[bucket] = all
-	}
-	c.mu.Unlock()
-	return all, nil
-}
-
-// forget drops bucket's entry. Call it after every change to the
-// bucket's configurations has committed (or failed), and when the bucket
-// is deleted.
-func (c *tieringState) forget(bucket string) {
-	c.mu.Lock()
-	delete(c.byBucket, bucket)
-	c.gen++
-	c.mu.Unlock()
+	configCache[[]tiering.Configuration]
 }

@@ -18,24 +18,9 @@ func (s *Store) DueObjects(ctx context.Context, now time.Time, limit int) ([]met
 // DueVersions implements meta.Store through the partial index
 // versions_lc_due.
 func (s *Store) DueVersions(ctx context.Context, now time.Time, limit int) ([]meta.Object, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+versionCols+`, NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket = v.bucket AND o.key = v.key)
+	return queryVersions(ctx, s.r, `SELECT `+versionCols+`, NOT EXISTS (SELECT 1 FROM objects o WHERE o.bucket = v.bucket AND o.key = v.key)
 			AND v.seq = (SELECT MAX(seq) FROM versions w WHERE w.bucket = v.bucket AND w.key = v.key)
 		FROM versions v WHERE lc_due > 0 AND lc_due <= ? ORDER BY lc_due LIMIT ?`, nanos(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []meta.Object
-	for rows.Next() {
-		var latest bool
-		o, _, err := scanVersion(latestScanner{rows, &latest}, false)
-		if err != nil {
-			return nil, err
-		}
-		o.IsLatest = latest
-		out = append(out, *o)
-	}
-	return out, rows.Err()
 }
 
 // UpdateLifecycle implements meta.Store.

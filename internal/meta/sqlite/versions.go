@@ -304,7 +304,13 @@ func (s *Store) ScanVersions(ctx context.Context, bucket, prefix, afterKey, afte
 			UNION ALL SELECT * FROM (SELECT ` + versionCols + ` FROM versions) WHERE ` + where + `) v
 		ORDER BY v.key, v.seq DESC LIMIT ?`
 	args = append(append(args, args...), limit)
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	return queryVersions(ctx, s.r, q, args...)
+}
+
+// queryVersions runs a query selecting versionCols and an is-latest
+// column, and returns its versions without inline bytes.
+func queryVersions(ctx context.Context, q querier, query string, args ...any) ([]meta.Object, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
