@@ -615,17 +615,25 @@ func getCurrent(ctx context.Context, tx *sql.Tx, bucket, key string) (*meta.Obje
 	return o, err
 }
 
-func writeObject(ctx context.Context, tx *sql.Tx, o *meta.Object) error {
-	a, err := encodeAttrs(o)
-	if err != nil {
-		return err
+// rowOf returns the attrs and inline columns of o: the inline bytes of
+// a small object, or of its restored copy (NULL when neither).
+func rowOf(o *meta.Object) (attrs []byte, inline any, err error) {
+	if attrs, err = encodeAttrs(o); err != nil {
+		return nil, nil, err
 	}
-	var inline any
 	if o.Inline != nil {
 		inline = o.Inline
 	}
 	if o.Restore != nil && o.Restore.Inline != nil {
 		inline = o.Restore.Inline
+	}
+	return attrs, inline, nil
+}
+
+func writeObject(ctx context.Context, tx *sql.Tx, o *meta.Object) error {
+	a, inline, err := rowOf(o)
+	if err != nil {
+		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO objects (`+objectCols+`, inline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (bucket, key) DO UPDATE SET version_id = excluded.version_id, size = excluded.size, etag = excluded.etag,

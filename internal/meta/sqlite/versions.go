@@ -115,16 +115,9 @@ func newestSeq(ctx context.Context, q querier, bucket, key string) (int64, error
 // insertVersion stores o as key's newest noncurrent version or delete
 // marker, noncurrent since since (zero: it is the latest).
 func insertVersion(ctx context.Context, tx *sql.Tx, o *meta.Object, since time.Time) error {
-	a, err := encodeAttrs(o)
+	a, inline, err := rowOf(o)
 	if err != nil {
 		return err
-	}
-	var inline any
-	if o.Inline != nil {
-		inline = o.Inline
-	}
-	if o.Restore != nil && o.Restore.Inline != nil {
-		inline = o.Restore.Inline
 	}
 	var seq sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(seq) FROM versions WHERE bucket = ? AND key = ?`, o.Bucket, o.Key).Scan(&seq); err != nil {
@@ -141,16 +134,9 @@ func insertVersion(ctx context.Context, tx *sql.Tx, o *meta.Object, since time.T
 
 // updateVersionRow rewrites a noncurrent version or delete marker in place.
 func updateVersionRow(ctx context.Context, tx *sql.Tx, o *meta.Object) error {
-	a, err := encodeAttrs(o)
+	a, inline, err := rowOf(o)
 	if err != nil {
 		return err
-	}
-	var inline any
-	if o.Inline != nil {
-		inline = o.Inline
-	}
-	if o.Restore != nil && o.Restore.Inline != nil {
-		inline = o.Restore.Inline
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE versions SET size = ?, etag = ?, mtime = ?, storage_class = ?, owner = ?, attrs = ?, lc_due = ?, inline = ?
 		WHERE bucket = ? AND key = ? AND version_id = ?`,
