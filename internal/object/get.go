@@ -98,6 +98,15 @@ type Reader struct {
 	Partial        bool  // a Range or part was served (206)
 }
 
+// WriteTo hands the copy to the body's own WriteTo where it has one (a
+// decrypting body fills large buffers itself), so io.Copy keeps it.
+func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := r.ReadCloser.(io.WriterTo); ok {
+		return wt.WriteTo(w)
+	}
+	return io.Copy(w, struct{ io.Reader }{r.ReadCloser})
+}
+
 // HeadObject returns the object's record after evaluating the
 // conditions (ErrPreconditionFailed, ErrNotModified).
 func (s *Service) HeadObject(ctx context.Context, in GetInput) (*meta.Object, error) {

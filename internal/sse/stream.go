@@ -129,6 +129,30 @@ func (r *rangeReader) Read(p []byte) (int, error) {
 
 func (r *rangeReader) Close() error { return r.c.Close() }
 
+// WriteTo copies the range to w through a buffer of whole packages, so
+// that they decrypt straight into it rather than through the stream's
+// own buffer (a copy of every byte fewer).
+func (r *rangeReader) WriteTo(w io.Writer) (int64, error) {
+	buf := make([]byte, 16*packagePlain)
+	var total int64
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
 func damaged(err error) error {
 	var se sio.Error
 	if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
