@@ -33,6 +33,7 @@ Usage:
   firn pack ls|extract    read archive packs without the server (firn pack -h)
   firn admin ...          users and keys, master key rotation, restore jobs, retrieval policy (firn admin)
   firn report audit       who did what, denied requests (firn report)
+  firn get s3://B/K [DEST]  download any object, restoring an archived one first (firn get -h)
   firn backup ...         encrypted, deduplicated backups to any S3 endpoint (firn backup -h)
   firn lifecycle preview|simulate  what a lifecycle policy will do and cost (firn lifecycle -h)
   firn version            print the version
@@ -63,6 +64,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runLifecycle(ctx, args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, args[1:], stdout, stderr)
+	case "get":
+		return runGet(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "firn", Version)
 		return ExitOK

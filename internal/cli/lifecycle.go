@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	s3be "github.com/firnhq/firn/internal/backup/backend/s3"
+	"github.com/firnhq/firn/internal/s3client"
 	"github.com/firnhq/firn/internal/lifecycle"
 	"github.com/firnhq/firn/internal/lifecycle/document"
 	"github.com/firnhq/firn/internal/lifecycle/preview"
@@ -75,26 +75,12 @@ func (f *s3Flags) register(fs *flag.FlagSet) {
 }
 
 // client builds the S3 client the way the backup commands do.
-func (f *s3Flags) client(ctx context.Context, bucket string) (*s3.Client, error) {
-	be, err := s3be.Open(ctx, s3be.Config{URL: "s3://" + bucket, Endpoint: f.endpoint, Region: f.region, Profile: f.profile})
-	if err != nil {
-		return nil, err
-	}
-	return be.Client(), nil
+func (f *s3Flags) client(ctx context.Context) (*s3.Client, error) {
+	return s3client.New(ctx, s3client.Config{Endpoint: f.endpoint, Region: f.region, Profile: f.profile})
 }
 
 // splitS3URL splits s3://bucket/prefix, keeping the prefix as given.
-func splitS3URL(u string) (bucket, prefix string, err error) {
-	rest, ok := strings.CutPrefix(u, "s3://")
-	if !ok {
-		return "", "", fmt.Errorf("%q: want s3://bucket[/prefix]", u)
-	}
-	bucket, prefix, _ = strings.Cut(rest, "/")
-	if bucket == "" {
-		return "", "", fmt.Errorf("%q: no bucket", u)
-	}
-	return bucket, prefix, nil
-}
+func splitS3URL(u string) (bucket, prefix string, err error) { return s3client.ParseURL(u) }
 
 // loadPolicy reads --config, or the bucket's configuration when file is
 // empty. what says where it came from.
@@ -210,7 +196,7 @@ func lifecyclePreview(ctx context.Context, args []string, stdout, stderr io.Writ
 			return ExitUsage
 		}
 	}
-	c, err := conn.client(ctx, bucket)
+	c, err := conn.client(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -406,7 +392,7 @@ func lifecycleSimulate(ctx context.Context, args []string, stdout, stderr io.Wri
 		if err != nil {
 			return usagef("%v", err)
 		}
-		c, err := conn.client(ctx, bucket)
+		c, err := conn.client(ctx)
 		if err != nil {
 			return fail("%v", err)
 		}

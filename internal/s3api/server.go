@@ -251,6 +251,11 @@ func (h *Handler) route(rq *request) error {
 	default:
 		return err
 	}
+	// x-amz-expected-bucket-owner names the account the caller expects
+	// to own the bucket: firn's buckets are all its one account's.
+	if v := r.Header.Get("x-amz-expected-bucket-owner"); v != "" && bucket != "" && v != iam.Account {
+		return errAccessDenied
+	}
 	if err := h.authorize(rq); err != nil {
 		if rq.identity.Kind == iam.Anonymous && rq.auth.AccessKeyID == "" {
 			return sigv4.ErrMissingAuth

@@ -11,17 +11,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/firnhq/firn/internal/backup/backend"
+	"github.com/firnhq/firn/internal/s3client"
+	"github.com/firnhq/firn/s3archive"
 )
 
 // Config says where the repository is and how to reach it.
@@ -72,35 +71,11 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.Profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(cfg.Profile))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, awsconfig.WithCredentialsProvider(cfg.Credentials))
-	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, awsconfig.WithHTTPClient(cfg.HTTPClient))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	client, err := s3client.New(ctx, s3client.Config{Endpoint: cfg.Endpoint, Region: cfg.Region, Profile: cfg.Profile,
+		Credentials: cfg.Credentials, HTTPClient: cfg.HTTPClient})
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
-	if ac.Region == "" {
-		ac.Region = "us-east-1"
-	}
-	client := s3.NewFromConfig(ac, func(o *s3.Options) {
-		// Blobs carry their own authentication; endpoints that send no
-		// checksum (moto, many gateways) are normal, not worth a log line.
-		o.DisableLogOutputChecksumValidationSkipped = true
-		if cfg.Endpoint != "" {
-			o.BaseEndpoint = aws.String(cfg.Endpoint)
-			o.UsePathStyle = true
-		}
-	})
 	if prefix != "" {
 		prefix += "/"
 	}
@@ -187,26 +162,9 @@ func (b *Backend) Head(ctx context.Context, name string) (backend.FileInfo, erro
 	return fi, nil
 }
 
-// ParseRestore reads an x-amz-restore header value:
-// `ongoing-request="true"` or
-// `ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`.
-// An empty or unreadable value means no restore.
-func ParseRestore(h string) (ongoing bool, expiry time.Time) {
-	m := restoreRE.FindStringSubmatch(h)
-	if m == nil {
-		return false, time.Time{}
-	}
-	if m[2] != "" {
-		if t, err := time.Parse(http.TimeFormat, m[2]); err == nil {
-			expiry = t
-		} else if t, err := time.Parse(time.RFC1123Z, m[2]); err == nil {
-			expiry = t
-		}
-	}
-	return m[1] == "true", expiry
-}
-
-var restoreRE = regexp.MustCompile(`ongoing-request="(true|false)"(?:\s*,\s*expiry-date="([^"]+)")?`)
+// ParseRestore reads an x-amz-restore header value (see
+// s3archive.ParseRestore).
+func ParseRestore(h string) (ongoing bool, expiry time.Time) { return s3archive.ParseRestore(h) }
 
 func normClass(c string) string {
 	if c == string(types.StorageClassStandard) {
@@ -260,15 +218,4 @@ func (b *Backend) Restore(ctx context.Context, name string, days int, tier strin
 }
 
 // isCode reports whether err is an S3 error with one of codes.
-func isCode(err error, codes ...string) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	for _, c := range codes {
-		if ae.ErrorCode() == c {
-			return true
-		}
-	}
-	return false
-}
+func isCode(err error, codes ...string) bool { return s3archive.IsCode(err, codes...) }
