@@ -18,11 +18,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/firnhq/firn/internal/s3client"
 	"github.com/firnhq/firn/internal/lifecycle"
 	"github.com/firnhq/firn/internal/lifecycle/document"
 	"github.com/firnhq/firn/internal/lifecycle/preview"
 	"github.com/firnhq/firn/internal/lifecycle/sim"
+	"github.com/firnhq/firn/internal/s3client"
 )
 
 const lifecycleUsage = `Usage:
