@@ -34,6 +34,7 @@ Usage:
   firn admin ...          users and keys, master key rotation, restore jobs, retrieval policy (firn admin)
   firn report audit       who did what, denied requests (firn report)
   firn get s3://B/K [DEST]  download any object, restoring an archived one first (firn get -h)
+  firn restore s3://B/P   plan, cost and run the restore of every archived object under a prefix (firn restore -h)
   firn backup ...         encrypted, deduplicated backups to any S3 endpoint (firn backup -h)
   firn lifecycle preview|simulate  what a lifecycle policy will do and cost (firn lifecycle -h)
   firn version            print the version
@@ -66,6 +67,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runReport(ctx, args[1:], stdout, stderr)
 	case "get":
 		return runGet(ctx, args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "firn", Version)
 		return ExitOK

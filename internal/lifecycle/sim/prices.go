@@ -38,6 +38,17 @@ type ClassPrice struct {
 	InfrequentGBMonth     float64 `yaml:"infrequent_gb_month" json:"infrequent_gb_month"`
 	ArchiveInstantGBMonth float64 `yaml:"archive_instant_gb_month" json:"archive_instant_gb_month"`
 	MonitoringPer1000     float64 `yaml:"monitoring_per_1000" json:"monitoring_per_1000"`
+	// RetrievalGB and RestorePer1000 price restores by tier (Expedited,
+	// Standard, Bulk): per GB read and per 1,000 restore requests. For
+	// INTELLIGENT_TIERING they price its archive tiers' restores.
+	RetrievalGB    map[string]float64 `yaml:"retrieval_gb" json:"retrieval_gb,omitempty"`
+	RestorePer1000 map[string]float64 `yaml:"restore_per_1000" json:"restore_per_1000,omitempty"`
+}
+
+// RestoreCost is what restoring objects of bytes in class at tier
+// costs.
+func (c ClassPrice) RestoreCost(tier string, objects, bytes int64) float64 {
+	return c.RetrievalGB[tier]*float64(bytes)/GB + c.RestorePer1000[tier]*float64(objects)/1000
 }
 
 // Prices is a price table: one ClassPrice per storage class.
@@ -61,13 +72,20 @@ func DefaultPrices() Prices {
 			lifecycle.OnezoneIA: {StorageGBMonth: 0.01, TransitionPer1000: 0.01, MinDays: 30,
 				MinBillableBytes: 128 * kib},
 			lifecycle.IntelligentTiering: {StorageGBMonth: 0.023, TransitionPer1000: 0.01,
-				InfrequentGBMonth: 0.0125, ArchiveInstantGBMonth: 0.004, MonitoringPer1000: 0.0025},
+				InfrequentGBMonth: 0.0125, ArchiveInstantGBMonth: 0.004, MonitoringPer1000: 0.0025,
+				// Standard and Bulk restores are free; Expedited (Archive
+				// Access only) is charged as GLACIER's.
+				RetrievalGB: map[string]float64{"Expedited": 0.03}, RestorePer1000: map[string]float64{"Expedited": 10}},
 			lifecycle.GlacierIR: {StorageGBMonth: 0.004, TransitionPer1000: 0.02, MinDays: 90,
 				MinBillableBytes: 128 * kib},
 			lifecycle.Glacier: {StorageGBMonth: 0.0036, TransitionPer1000: 0.03, MinDays: 90,
-				OverheadBytes: 32 * kib, OverheadStandardBytes: 8 * kib},
+				OverheadBytes: 32 * kib, OverheadStandardBytes: 8 * kib,
+				RetrievalGB:    map[string]float64{"Expedited": 0.03, "Standard": 0.01, "Bulk": 0},
+				RestorePer1000: map[string]float64{"Expedited": 10, "Standard": 0.05, "Bulk": 0}},
 			lifecycle.DeepArchive: {StorageGBMonth: 0.00099, TransitionPer1000: 0.05, MinDays: 180,
-				OverheadBytes: 32 * kib, OverheadStandardBytes: 8 * kib},
+				OverheadBytes: 32 * kib, OverheadStandardBytes: 8 * kib,
+				RetrievalGB:    map[string]float64{"Standard": 0.02, "Bulk": 0.0025},
+				RestorePer1000: map[string]float64{"Standard": 0.10, "Bulk": 0.025}},
 		},
 	}
 }
@@ -80,15 +98,17 @@ type priceFile struct {
 }
 
 type classPriceFile struct {
-	StorageGBMonth        *float64 `yaml:"storage_gb_month"`
-	TransitionPer1000     *float64 `yaml:"transition_per_1000"`
-	MinDays               *int     `yaml:"min_days"`
-	MinBillableBytes      *int64   `yaml:"min_billable_bytes"`
-	OverheadBytes         *int64   `yaml:"overhead_bytes"`
-	OverheadStandardBytes *int64   `yaml:"overhead_standard_bytes"`
-	InfrequentGBMonth     *float64 `yaml:"infrequent_gb_month"`
-	ArchiveInstantGBMonth *float64 `yaml:"archive_instant_gb_month"`
-	MonitoringPer1000     *float64 `yaml:"monitoring_per_1000"`
+	StorageGBMonth        *float64           `yaml:"storage_gb_month"`
+	TransitionPer1000     *float64           `yaml:"transition_per_1000"`
+	MinDays               *int               `yaml:"min_days"`
+	MinBillableBytes      *int64             `yaml:"min_billable_bytes"`
+	OverheadBytes         *int64             `yaml:"overhead_bytes"`
+	OverheadStandardBytes *int64             `yaml:"overhead_standard_bytes"`
+	InfrequentGBMonth     *float64           `yaml:"infrequent_gb_month"`
+	ArchiveInstantGBMonth *float64           `yaml:"archive_instant_gb_month"`
+	MonitoringPer1000     *float64           `yaml:"monitoring_per_1000"`
+	RetrievalGB           map[string]float64 `yaml:"retrieval_gb"`
+	RestorePer1000        map[string]float64 `yaml:"restore_per_1000"`
 }
 
 // LoadPrices reads a price file (YAML, or JSON, which YAML reads too)
@@ -160,6 +180,26 @@ func LoadPrices(data []byte) (Prices, error) {
 				return Prices{}, fmt.Errorf("price file: %s.min_days is negative", n)
 			}
 			cp.MinDays = *cf.MinDays
+		}
+		for _, m := range []struct {
+			v   map[string]float64
+			dst *map[string]float64
+			f   string
+		}{{cf.RetrievalGB, &cp.RetrievalGB, "retrieval_gb"}, {cf.RestorePer1000, &cp.RestorePer1000, "restore_per_1000"}} {
+			for tier, v := range m.v {
+				if tier != "Expedited" && tier != "Standard" && tier != "Bulk" {
+					return Prices{}, fmt.Errorf("price file: %s.%s: unknown tier %q", n, m.f, tier)
+				}
+				if v < 0 {
+					return Prices{}, fmt.Errorf("price file: %s.%s.%s is negative", n, m.f, tier)
+				}
+				merged := map[string]float64{}
+				for k, x := range *m.dst {
+					merged[k] = x
+				}
+				merged[tier] = v
+				*m.dst = merged
+			}
 		}
 		p.Classes[n] = cp
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"reflect"
 	"time"
 
 	"strings"
@@ -188,7 +189,7 @@ classes:
 		if d := p.Classes[lifecycle.DeepArchive]; d.TransitionPer1000 != 0 || d.StorageGBMonth != 0.00099 {
 			t.Errorf("%s: DEEP_ARCHIVE %+v", name, d)
 		}
-		if p.Classes[lifecycle.StandardIA] != def.Classes[lifecycle.StandardIA] {
+		if !reflect.DeepEqual(p.Classes[lifecycle.StandardIA], def.Classes[lifecycle.StandardIA]) {
 			t.Errorf("%s: STANDARD_IA changed", name)
 		}
 	}

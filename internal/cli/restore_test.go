@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/firnhq/firn/internal/app"
+	"github.com/firnhq/firn/internal/config"
+)
+
+// TestRestorePrefix: `firn restore` plans (with the cost a hand
+// computation gives), requests and waits for the restore of 1,000
+// archived objects under a prefix, with progress; a second run requests
+// nothing; `restore status` shows them restored.
+func TestRestorePrefix(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Defaults()
+	cfg.Data, cfg.Address, cfg.AccessKey, cfg.SecretKey = t.TempDir(), "127.0.0.1:0", "RAK", "RSK"
+	cfg.RestoreLatency = "Expedited=0s,Standard=200ms,Bulk=500ms"
+	cfg.RestoreEvery = 20 * time.Millisecond
+	cfg.AuditLog = "off"
+	srv, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(ctx)
+	endpoint := "http://" + srv.Addr()
+	t.Setenv("AWS_ACCESS_KEY_ID", "RAK")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "RSK")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("RAK", "RSK", "")})
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive")})
+	const n, size = 1000, 3000
+	body := bytes.Repeat([]byte("x"), size)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			class := types.StorageClassGlacier
+			if i%10 == 0 {
+				class = types.StorageClassDeepArchive
+			}
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("archive"), Key: aws.String(fmt.Sprintf("logs/%04d", i)),
+				Body: bytes.NewReader(body), StorageClass: class}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("archive"), Key: aws.String("logs/readme"), Body: strings.NewReader("hot")})
+	wg.Wait()
+
+	// The plan, and its cost by hand: GLACIER Standard is $0.01/GB and
+	// $0.05 per 1,000 requests, DEEP_ARCHIVE Standard $0.02/GB and $0.10.
+	code, out, errs := runCLI(t, "restore", "s3://archive/logs/", "--dry-run", "--json", "--endpoint-url", endpoint)
+	var res struct {
+		Plan struct {
+			Requests int64   `json:"requests"`
+			Cost     float64 `json:"estimated_cost_usd"`
+			NotArch  int64   `json:"not_archived"`
+			ByClass  map[string]struct {
+				Objects  int64   `json:"objects"`
+				Requests int64   `json:"requests"`
+				Cost     float64 `json:"estimated_cost_usd"`
+			} `json:"by_class"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != ExitOK || err != nil {
+		t.Fatalf("dry run: exit %d, %q, %v, stderr %q", code, out, err, errs)
+	}
+	gb := float64(size) / (1 << 30)
+	glacier := 900*gb*0.01 + 0.05*900/1000
+	deep := 100*gb*0.02 + 0.10*100/1000
+	if p := res.Plan; p.Requests != n || p.NotArch != 1 || p.ByClass["GLACIER"].Objects != 900 || p.ByClass["DEEP_ARCHIVE"].Requests != 100 ||
+		math.Abs(p.ByClass["GLACIER"].Cost-glacier) > 1e-9 || math.Abs(p.ByClass["DEEP_ARCHIVE"].Cost-deep) > 1e-9 || math.Abs(p.Cost-glacier-deep) > 1e-9 {
+		t.Fatalf("plan: %+v, want 1000 requests costing $%.6f + $%.6f", res.Plan, glacier, deep)
+	}
+	if !strings.Contains(errs, "GLACIER") || !strings.Contains(errs, "estimated $") {
+		t.Errorf("the plan table: %q", errs)
+	}
+	if code, _, _ := runCLI(t, "restore", "s3://archive/logs/", "--tier", "Expedited", "--dry-run", "--endpoint-url", endpoint); code != ExitUsage {
+		t.Errorf("Expedited with DEEP_ARCHIVE objects: exit %d, want %d", code, ExitUsage)
+	}
+
+	// The run: requests, progress, waits until all are readable.
+	code, _, errs = runCLI(t, "restore", "s3://archive/logs/", "--days", "2", "--wait", "--poll", "100ms", "--endpoint-url", endpoint)
+	if code != ExitOK || !strings.Contains(errs, "requested 1000/1000") || !strings.Contains(errs, "ready 1000/1000") {
+		t.Fatalf("restore --wait: exit %d, stderr %q", code, errs)
+	}
+	out2, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("archive"), Key: aws.String("logs/0007")})
+	if err != nil {
+		t.Fatalf("GET after the bulk restore: %v", err)
+	}
+	out2.Body.Close()
+	// Again: nothing left to request.
+	code, out, _ = runCLI(t, "restore", "s3://archive/logs/", "--json", "--endpoint-url", endpoint)
+	if code != ExitOK || !strings.Contains(out, `"requested": 0`) {
+		t.Errorf("second run: exit %d, %q", code, out)
+	}
+	code, out, _ = runCLI(t, "restore", "status", "s3://archive/logs/", "--endpoint-url", endpoint)
+	if code != ExitOK || !strings.Contains(out, "1001 objects: 0 archived, 0 restoring, 1000 restored") {
+		t.Errorf("status: exit %d, tail %q", code, out[max(0, len(out)-200):])
+	}
+	// A manifest restores just its keys.
+	m := filepath.Join(t.TempDir(), "keys")
+	os.WriteFile(m, []byte("# two keys\nlogs/0001\nlogs/0002\n"), 0o600)
+	if code, out, _ := runCLI(t, "restore", "status", "s3://archive/", "--manifest", m, "--json", "--endpoint-url", endpoint); code != ExitOK || strings.Count(out, `"key"`) != 2 {
+		t.Errorf("status of a manifest: exit %d, %q", code, out)
+	}
+}
