@@ -27,6 +27,7 @@ const adminUsage = `Usage:
   firn admin key create USER [--data DIR] [--json]                       a new access key for USER (secret shown once)
   firn admin key list [--user USER] [--data DIR] [--json]
   firn admin key revoke ID [--data DIR]
+  firn admin bucket restore-on-get BUCKET [--tier T [--days N] | --off]  GETs of archived objects start their restore
   firn admin key rotate [--data DIR] --master-key-file F [--json]        rewrap SSE-S3 object keys under the current master key
   firn admin key generate [--id ID]                                      print a new master key line for a key file
 `
@@ -53,6 +54,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return adminKeyAccess(ctx, args[1], args[2:], stdout, stderr)
 	case args[0] == "user":
 		return adminUser(ctx, args[1:], stdout, stderr)
+	case args[0] == "bucket" && len(args) > 1 && args[1] == "restore-on-get":
+		return adminBucketRestoreOnGet(ctx, args[2:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "firn admin: unknown command %q\n\n%s", args[0], adminUsage)
 	return ExitUsage

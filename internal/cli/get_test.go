@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/config"
@@ -88,6 +90,38 @@ func TestGet(t *testing.T) {
 	}
 	if code, _, errs := runCLI(t, "get", "s3://photos/2026/a.jpg", "--expected-bucket-owner", "111122223333", "--endpoint-url", endpoint); code != ExitFailure {
 		t.Errorf("get from a bucket of another account: exit %d: %s", code, errs)
+	}
+	// Restore on GET: the refused GET starts the restore and says when
+	// to retry; a retry then reads the object.
+	if code, out, errs := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--tier", "Expedited", "--data", cfg.Data); code != ExitOK {
+		t.Fatalf("restore-on-get: exit %d %q %q", code, out, errs)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("old/c.tar"), Body: bytes.NewReader(body),
+		StorageClass: types.StorageClassDeepArchive}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("old/c.tar")})
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != 403 || re.Response.Header.Get("Retry-After") == "" {
+		t.Fatalf("GET of an archived object with restore on GET: %v", err)
+	}
+	var got []byte
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("old/c.tar")})
+		if err == nil {
+			got, _ = io.ReadAll(out.Body)
+			out.Body.Close()
+			break
+		}
+	}
+	if !bytes.Equal(got, body) {
+		t.Errorf("a retrying client never got the object (%d bytes)", len(got))
+	}
+	if code, out, _ := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--data", cfg.Data); code != ExitOK || !strings.Contains(out, "Expedited") {
+		t.Errorf("show restore-on-get: %d %q", code, out)
+	}
+	if code, _, _ := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--off", "--data", cfg.Data); code != ExitOK {
+		t.Errorf("restore-on-get --off: %d", code)
 	}
 	for _, bad := range [][]string{{"get"}, {"get", "s3://photos/x", "--tier", "Fast"}, {"get", "photos/x"}} {
 		if code, _, _ := runCLI(t, bad...); code != ExitUsage {

@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -349,6 +350,14 @@ func (h *Handler) getObject(rq *request, head bool) error {
 		o, rd, err = h.svc.GetObject(rq.r.Context(), in)
 	}
 	if err != nil {
+		var ae *object.ArchivedError
+		if !head && errors.As(err, &ae) {
+			// The bucket may ask for archived objects to be restored by
+			// the GET that finds them so.
+			if wait, ok := h.svc.RestoreForGet(rq.r.Context(), rq.bucket, rq.key, in.VersionID); ok {
+				hd.Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+			}
+		}
 		if o != nil && (err == object.ErrNotModified || err == object.ErrPreconditionFailed) {
 			hd.Set("ETag", `"`+o.ETag+`"`)
 			hd.Set("Last-Modified", o.LastModified.UTC().Format(http.TimeFormat))
