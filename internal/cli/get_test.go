@@ -23,28 +23,38 @@ import (
 	"github.com/firnhq/firn/internal/config"
 )
 
-// TestGet: `firn get` downloads readable objects at once and archived
-// ones after restoring them; --no-wait reports the restore under way.
-func TestGet(t *testing.T) {
+// startClientTarget starts a firn for the client commands with the
+// given restore latencies, points the AWS environment at it, and
+// returns its endpoint, a client of it and its data directory.
+func startClientTarget(t *testing.T, latency string) (string, *s3.Client, string) {
+	t.Helper()
 	ctx := context.Background()
 	cfg := config.Defaults()
-	cfg.Data, cfg.Address, cfg.AccessKey, cfg.SecretKey = t.TempDir(), "127.0.0.1:0", "GETAK", "GETSK"
-	cfg.RestoreLatency = "Expedited=0s,Standard=300ms,Bulk=1s"
+	cfg.Data, cfg.Address, cfg.AccessKey, cfg.SecretKey = t.TempDir(), "127.0.0.1:0", "CLIAK", "CLISK"
+	cfg.RestoreLatency = latency
 	cfg.RestoreEvery = 20 * time.Millisecond
 	cfg.AuditLog = "off"
 	srv, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Shutdown(ctx)
+	t.Cleanup(func() { srv.Shutdown(ctx) })
 	endpoint := "http://" + srv.Addr()
-	t.Setenv("AWS_ACCESS_KEY_ID", "GETAK")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "GETSK")
+	t.Setenv("AWS_ACCESS_KEY_ID", "CLIAK")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "CLISK")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("GETAK", "GETSK", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("CLIAK", "CLISK", "")})
+	return endpoint, c, cfg.Data
+}
+
+// TestGet: `firn get` downloads readable objects at once and archived
+// ones after restoring them; --no-wait reports the restore under way.
+func TestGet(t *testing.T) {
+	ctx := context.Background()
+	endpoint, c, data := startClientTarget(t, "Expedited=0s,Standard=300ms,Bulk=1s")
 	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("photos")})
 	body := bytes.Repeat([]byte("holiday "), 5000)
 	for key, class := range map[string]types.StorageClass{"2026/a.jpg": "", "old/b.tar": types.StorageClassGlacier} {
@@ -93,14 +103,14 @@ func TestGet(t *testing.T) {
 	}
 	// Restore on GET: the refused GET starts the restore and says when
 	// to retry; a retry then reads the object.
-	if code, out, errs := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--tier", "Expedited", "--data", cfg.Data); code != ExitOK {
+	if code, out, errs := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--tier", "Expedited", "--data", data); code != ExitOK {
 		t.Fatalf("restore-on-get: exit %d %q %q", code, out, errs)
 	}
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String("old/c.tar"), Body: bytes.NewReader(body),
 		StorageClass: types.StorageClassDeepArchive}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("old/c.tar")})
+	_, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("photos"), Key: aws.String("old/c.tar")})
 	var re *smithyhttp.ResponseError
 	if !errors.As(err, &re) || re.HTTPStatusCode() != 403 || re.Response.Header.Get("Retry-After") == "" {
 		t.Fatalf("GET of an archived object with restore on GET: %v", err)
@@ -117,10 +127,10 @@ func TestGet(t *testing.T) {
 	if !bytes.Equal(got, body) {
 		t.Errorf("a retrying client never got the object (%d bytes)", len(got))
 	}
-	if code, out, _ := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--data", cfg.Data); code != ExitOK || !strings.Contains(out, "Expedited") {
+	if code, out, _ := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--data", data); code != ExitOK || !strings.Contains(out, "Expedited") {
 		t.Errorf("show restore-on-get: %d %q", code, out)
 	}
-	if code, _, _ := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--off", "--data", cfg.Data); code != ExitOK {
+	if code, _, _ := runCLI(t, "admin", "bucket", "restore-on-get", "photos", "--off", "--data", data); code != ExitOK {
 		t.Errorf("restore-on-get --off: %d", code)
 	}
 	for _, bad := range [][]string{{"get"}, {"get", "s3://photos/x", "--tier", "Fast"}, {"get", "photos/x"}} {

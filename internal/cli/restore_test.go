@@ -5,23 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
-	"github.com/firnhq/firn/internal/app"
-	"github.com/firnhq/firn/internal/config"
 )
 
 // TestRestorePrefix: `firn restore` plans (with the cost a hand
@@ -30,24 +23,7 @@ import (
 // nothing; `restore status` shows them restored.
 func TestRestorePrefix(t *testing.T) {
 	ctx := context.Background()
-	cfg := config.Defaults()
-	cfg.Data, cfg.Address, cfg.AccessKey, cfg.SecretKey = t.TempDir(), "127.0.0.1:0", "RAK", "RSK"
-	cfg.RestoreLatency = "Expedited=0s,Standard=200ms,Bulk=500ms"
-	cfg.RestoreEvery = 20 * time.Millisecond
-	cfg.AuditLog = "off"
-	srv, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Shutdown(ctx)
-	endpoint := "http://" + srv.Addr()
-	t.Setenv("AWS_ACCESS_KEY_ID", "RAK")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "RSK")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("RAK", "RSK", "")})
+	endpoint, c, _ := startClientTarget(t, "Expedited=0s,Standard=200ms,Bulk=500ms")
 	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("archive")})
 	const n, size = 1000, 3000
 	body := bytes.Repeat([]byte("x"), size)
