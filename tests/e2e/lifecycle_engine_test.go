@@ -12,8 +12,7 @@ import (
 // 100 ms, move objects to STANDARD_IA, GLACIER and DEEP_ARCHIVE on their
 // days (never before: an action is due at the first model midnight
 // after creation + N days), and the listings keep the objects with their
-// new classes. (Scenario C's noncurrent-version rules wait for
-// versioning.)
+// new classes, and noncurrent versions follow the noncurrent rules.
 func TestLifecycleEngineAWSCLI(t *testing.T) {
 	cli, err := findAWSCLIv2()
 	need(t, "AWS CLI v2", err)
@@ -37,7 +36,11 @@ func TestLifecycleEngineAWSCLI(t *testing.T) {
 
 	body := c.path("db.dump")
 	writeFile(t, body, 3, 200<<10) // over the 128 KiB transition minimum
+	// Scenario C's bucket is versioned: the first dump becomes a
+	// noncurrent version when the second is written.
+	a.api(nil, "put-bucket-versioning", "--bucket", "backups", "--versioning-configuration", "Status=Enabled")
 	before := time.Now()
+	a.api(nil, "put-object", "--bucket", "backups", "--key", "backups/full/2026-11-22/db.dump", "--body", body)
 	a.api(nil, "put-object", "--bucket", "backups", "--key", "backups/full/2026-11-22/db.dump", "--body", body)
 	a.api(nil, "put-object", "--bucket", "trash", "--key", "deleted/report.pdf", "--body", body)
 	after := time.Now()
@@ -82,6 +85,18 @@ func TestLifecycleEngineAWSCLI(t *testing.T) {
 	a.api(&list, "list-objects-v2", "--bucket", "backups")
 	if len(list.Contents) != 1 || list.Contents[0].StorageClass != "DEEP_ARCHIVE" {
 		t.Errorf("backups listing: %+v, want the dump listed as DEEP_ARCHIVE", list.Contents)
+	}
+	// The noncurrent version went to STANDARD_IA at 30 days and GLACIER
+	// at 90 (NoncurrentVersionTransitions); it expires only at 2555.
+	var versions struct {
+		Versions []struct {
+			StorageClass string
+			IsLatest     bool
+		}
+	}
+	a.api(&versions, "list-object-versions", "--bucket", "backups")
+	if len(versions.Versions) != 2 || versions.Versions[1].IsLatest || versions.Versions[1].StorageClass != "GLACIER" {
+		t.Errorf("versions after 365 model days: %+v, want the noncurrent one in GLACIER", versions.Versions)
 	}
 	_, stderr, err := c.exec(a.argv[0], append(append([]string{}, a.argv[1:]...), "s3api", "get-object", "--bucket", "backups",
 		"--key", "backups/full/2026-11-22/db.dump", c.path("got"), "--endpoint-url", s.Endpoint)...)

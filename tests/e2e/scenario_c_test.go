@@ -10,17 +10,6 @@ import (
 	"github.com/firnhq/firn/internal/sse"
 )
 
-// scenarioCLifecycle is scenario C's lifecycle configuration, as the
-// scenario writes it.
-const scenarioCLifecycle = `{"Rules": [{
-  "ID": "backup-lifecycle-rule", "Status": "Enabled", "Filter": {"Prefix": ""},
-  "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"},
-                  {"Days": 90, "StorageClass": "GLACIER"},
-                  {"Days": 365, "StorageClass": "DEEP_ARCHIVE"}],
-  "NoncurrentVersionTransitions": [{"NoncurrentDays": 30, "StorageClass": "STANDARD_IA"},
-                                   {"NoncurrentDays": 90, "StorageClass": "GLACIER"}],
-  "NoncurrentVersionExpiration": {"NoncurrentDays": 2555}}]}`
-
 const scenarioCTiering = `{"Id": "intelligent-tier", "Filter": {"Prefix": "intelligent-tier/"}, "Status": "Enabled",
   "Tierings": [{"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}, {"Days": 180, "AccessTier": "DEEP_ARCHIVE_ACCESS"}]}`
 
@@ -89,7 +78,7 @@ func TestScenarioCBucketAWSCLIv2(t *testing.T) {
 	}
 
 	// Step 2.
-	a.api(nil, "put-bucket-lifecycle-configuration", "--bucket", b, "--lifecycle-configuration", write("lc.json", scenarioCLifecycle))
+	a.api(nil, "put-bucket-lifecycle-configuration", "--bucket", b, "--lifecycle-configuration", write("lc.json", scenarioCPolicy))
 	a.api(nil, "put-bucket-intelligent-tiering-configuration", "--bucket", b, "--id", "intelligent-tier",
 		"--intelligent-tiering-configuration", write("it.json", scenarioCTiering))
 	var lc struct {
