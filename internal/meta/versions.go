@@ -51,11 +51,13 @@ type VersionStore interface {
 	// when afterVersion is "" or no longer exists, after every version
 	// of afterKey. ErrNoSuchBucket.
 	ScanVersions(ctx context.Context, bucket, prefix, afterKey, afterVersion string, limit int) ([]Object, error)
-	// RewriteVersion replaces the stored version o.VersionID of o.Key,
-	// current or noncurrent, by o, bytes included (a move between
-	// tiers), after check (if not nil) accepted the stored version; the
-	// version keeps its place. The stored version's blobs that o does
-	// not use are freed. ErrNoSuchBucket, ErrNoSuchVersion, or check's
-	// error.
+	// RewriteVersion moves the stored version o.VersionID of o.Key,
+	// current or noncurrent, to other bytes (a move between tiers),
+	// after check (if not nil) accepted the stored version: it takes
+	// o's Segments, Inline, Restore, StorageClass, AccessTier and
+	// LifecycleDue and keeps the rest of the stored record (changed
+	// meanwhile, perhaps) and its place. The stored version's blobs that
+	// o does not use are freed. ErrNoSuchBucket, ErrNoSuchVersion, or
+	// check's error.
 	RewriteVersion(ctx context.Context, o *Object, check PutCheck) (freed []string, err error)
 }

@@ -145,6 +145,11 @@ func (s *Service) getObject(ctx context.Context, in GetInput) (*meta.Object, *Re
 	if err != nil {
 		return nil, nil, err
 	}
+	// An SSE-C object says nothing (not even whether an ETag matches)
+	// to a reader without its key.
+	if err := s.CheckCustomerKey(o, in.CustomerKey); err != nil {
+		return nil, nil, err
+	}
 	if err := in.Conditions.check(o); err != nil {
 		return o, nil, err
 	}
@@ -259,6 +264,10 @@ func (s *Service) openSegments(ctx context.Context, segs []meta.Segment, inline 
 			off += take
 		}
 		pos += sg.Size
+	}
+	if len(parts) == 0 {
+		// Nothing to read (an empty object, or an empty range).
+		return io.NopCloser(bytes.NewReader(nil)), nil
 	}
 	// Pin the blobs so that an overwrite or delete committed while this
 	// reader is open defers their deletion until it is closed: a read

@@ -92,7 +92,7 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 		}
 		update := meta.LifecycleUpdate{Bucket: o.Bucket, Key: o.Key, ETag: o.ETag, Modified: o.LastModified}
 		switch {
-		case ok && a.Kind == lifecycle.KindTransition && s.tierOf(a.StorageClass) == s.tierOf(o.StorageClass):
+		case ok && a.Kind == lifecycle.KindTransition && s.tierOf(a.StorageClass) == s.tierOf(o.StorageClass) && !IsArchiveAccess(o.AccessTier):
 			next := *o
 			next.StorageClass = a.StorageClass
 			next.AccessTier = ""

@@ -155,7 +155,7 @@ func (s *Service) runKeyVersions(ctx context.Context, bucket, key string, now ti
 		}
 		switch a.Kind {
 		case lifecycle.KindNoncurrentTransition:
-			if s.tierOf(a.StorageClass) == s.tierOf(v.StorageClass) {
+			if s.tierOf(a.StorageClass) == s.tierOf(v.StorageClass) && !IsArchiveAccess(v.AccessTier) {
 				n, err := s.meta.UpdateLifecycle(ctx, []meta.LifecycleUpdate{{Bucket: bucket, Key: key, VersionID: v.VersionID,
 					ETag: v.ETag, Modified: v.LastModified, StorageClass: a.StorageClass}})
 				errs = append(errs, err)

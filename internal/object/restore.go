@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -273,8 +274,13 @@ func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Dura
 		}
 		if o == nil || o.DeleteMarker || o.ETag != j.ObjectETag || !o.LastModified.Equal(j.ObjectModified) || len(o.Segments) == 0 {
 			// The object went away or changed (the job is cancelled), or
-			// it is empty (there is nothing to read).
-			count(j, s.finishRestore(ctx, owner, j, nil, []byte{}))
+			// its bytes are in its record (an archive class kept on the
+			// hot tier: the copy is those bytes), or it is empty.
+			inline := []byte{}
+			if o != nil && len(o.Segments) == 0 && o.Inline != nil {
+				inline = bytes.Clone(o.Inline)
+			}
+			count(j, s.finishRestore(ctx, owner, j, nil, inline))
 			continue
 		}
 		if len(o.Segments) == 1 {

@@ -157,6 +157,9 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 			return DeleteResult{}, err
 		}
 		s.free(ctx, freed)
+		if deleted != nil && deleted.IsLatest {
+			s.rescheduleCurrent(ctx, bucket, key)
+		}
 		s.versionsChanged(ctx, bucket, key)
 		return DeleteResult{VersionID: versionID, DeleteMarker: deleted != nil && deleted.DeleteMarker}, nil
 	}
@@ -201,4 +204,22 @@ func (s *Service) ListObjectVersions(ctx context.Context, bucket string, p meta.
 // ListObjects returns one page of the bucket listing.
 func (s *Service) ListObjects(ctx context.Context, bucket string, p meta.ListParams) (meta.ListPage, error) {
 	return meta.List(ctx, s.meta, bucket, p)
+}
+
+// rescheduleCurrent sets the lifecycle due time of key's current object,
+// which a removal of the latest version may have made current again
+// (its due time was kept from when it was noncurrent). A failure is
+// logged: the reconciliation walk corrects it.
+func (s *Service) rescheduleCurrent(ctx context.Context, bucket, key string) {
+	o, err := s.meta.GetObject(ctx, bucket, key)
+	if err != nil {
+		return
+	}
+	due, err := s.dueOf(ctx, o)
+	if err == nil && !due.Equal(o.LifecycleDue) {
+		_, err = s.meta.UpdateLifecycle(ctx, []meta.LifecycleUpdate{{Bucket: bucket, Key: key, ETag: o.ETag, Modified: o.LastModified, Due: due}})
+	}
+	if err != nil {
+		s.log.Warn("reschedule the lifecycle of a promoted version", "bucket", bucket, "key", key, "err", err)
+	}
 }

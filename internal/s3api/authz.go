@@ -19,34 +19,40 @@ var (
 	errNoSuchBucketPolicy = unsetConfigs["policy"]
 )
 
-// bucketSubActions names the IAM action of a bucket subresource request,
-// by method and subresource.
-var bucketSubActions = map[string]map[string]string{
+// subAction names the IAM action of a bucket subresource request.
+type subAction struct{ sub, action string }
+
+// bucketSubActions lists, by method, the subresources of bucket requests
+// and their IAM actions IN THE ORDER routeBucket tests them: a request
+// naming several is authorized for the one that will run. (Those
+// routeBucket answers NotImplemented come after the served ones.)
+var bucketSubActions = map[string][]subAction{
 	http.MethodPut: {
-		"lifecycle": "s3:PutLifecycleConfiguration", "intelligent-tiering": "s3:PutIntelligentTieringConfiguration",
-		"versioning": "s3:PutBucketVersioning", "encryption": "s3:PutEncryptionConfiguration",
-		"publicAccessBlock": "s3:PutBucketPublicAccessBlock", "policy": "s3:PutBucketPolicy",
-		"tagging": "s3:PutBucketTagging", "acl": "s3:PutBucketAcl", "cors": "s3:PutBucketCORS",
-		"notification": "s3:PutBucketNotification", "replication": "s3:PutReplicationConfiguration",
-		"website": "s3:PutBucketWebsite", "logging": "s3:PutBucketLogging", "object-lock": "s3:PutBucketObjectLockConfiguration",
-		"ownershipControls": "s3:PutBucketOwnershipControls", "accelerate": "s3:PutAccelerateConfiguration",
-		"requestPayment": "s3:PutBucketRequestPayment",
+		{"lifecycle", "s3:PutLifecycleConfiguration"}, {"intelligent-tiering", "s3:PutIntelligentTieringConfiguration"},
+		{"versioning", "s3:PutBucketVersioning"}, {"encryption", "s3:PutEncryptionConfiguration"},
+		{"publicAccessBlock", "s3:PutBucketPublicAccessBlock"}, {"policy", "s3:PutBucketPolicy"},
+		{"tagging", "s3:PutBucketTagging"}, {"acl", "s3:PutBucketAcl"}, {"cors", "s3:PutBucketCORS"},
+		{"notification", "s3:PutBucketNotification"}, {"replication", "s3:PutReplicationConfiguration"},
+		{"website", "s3:PutBucketWebsite"}, {"logging", "s3:PutBucketLogging"}, {"object-lock", "s3:PutBucketObjectLockConfiguration"},
+		{"ownershipControls", "s3:PutBucketOwnershipControls"}, {"accelerate", "s3:PutAccelerateConfiguration"},
+		{"requestPayment", "s3:PutBucketRequestPayment"},
 	},
 	http.MethodDelete: {
-		"lifecycle": "s3:PutLifecycleConfiguration", "intelligent-tiering": "s3:PutIntelligentTieringConfiguration",
-		"encryption": "s3:PutEncryptionConfiguration", "publicAccessBlock": "s3:PutBucketPublicAccessBlock",
-		"policy": "s3:DeleteBucketPolicy", "tagging": "s3:PutBucketTagging", "cors": "s3:PutBucketCORS",
-		"website": "s3:DeleteBucketWebsite", "replication": "s3:PutReplicationConfiguration",
+		{"lifecycle", "s3:PutLifecycleConfiguration"}, {"intelligent-tiering", "s3:PutIntelligentTieringConfiguration"},
+		{"encryption", "s3:PutEncryptionConfiguration"}, {"publicAccessBlock", "s3:PutBucketPublicAccessBlock"},
+		{"policy", "s3:DeleteBucketPolicy"}, {"tagging", "s3:PutBucketTagging"}, {"cors", "s3:PutBucketCORS"},
+		{"website", "s3:DeleteBucketWebsite"}, {"replication", "s3:PutReplicationConfiguration"},
 	},
 	http.MethodGet: {
-		"location": "s3:GetBucketLocation", "uploads": "s3:ListBucketMultipartUploads", "versioning": "s3:GetBucketVersioning",
-		"acl": "s3:GetBucketAcl", "lifecycle": "s3:GetLifecycleConfiguration", "intelligent-tiering": "s3:GetIntelligentTieringConfiguration",
-		"versions": "s3:ListBucketVersions", "encryption": "s3:GetEncryptionConfiguration",
-		"publicAccessBlock": "s3:GetBucketPublicAccessBlock", "policy": "s3:GetBucketPolicy", "policyStatus": "s3:GetBucketPolicyStatus",
-		"tagging": "s3:GetBucketTagging", "cors": "s3:GetBucketCORS", "notification": "s3:GetBucketNotification",
-		"replication": "s3:GetReplicationConfiguration", "website": "s3:GetBucketWebsite", "logging": "s3:GetBucketLogging",
-		"object-lock": "s3:GetBucketObjectLockConfiguration", "ownershipControls": "s3:GetBucketOwnershipControls",
-		"accelerate": "s3:GetAccelerateConfiguration", "requestPayment": "s3:GetBucketRequestPayment",
+		{"location", "s3:GetBucketLocation"}, {"uploads", "s3:ListBucketMultipartUploads"}, {"versioning", "s3:GetBucketVersioning"},
+		{"acl", "s3:GetBucketAcl"}, {"lifecycle", "s3:GetLifecycleConfiguration"}, {"intelligent-tiering", "s3:GetIntelligentTieringConfiguration"},
+		{"versions", "s3:ListBucketVersions"}, {"encryption", "s3:GetEncryptionConfiguration"},
+		{"publicAccessBlock", "s3:GetBucketPublicAccessBlock"}, {"policyStatus", "s3:GetBucketPolicyStatus"}, {"policy", "s3:GetBucketPolicy"},
+		{"notification", "s3:GetBucketNotification"}, {"logging", "s3:GetBucketLogging"},
+		{"accelerate", "s3:GetAccelerateConfiguration"}, {"requestPayment", "s3:GetBucketRequestPayment"},
+		{"tagging", "s3:GetBucketTagging"}, {"cors", "s3:GetBucketCORS"}, {"replication", "s3:GetReplicationConfiguration"},
+		{"website", "s3:GetBucketWebsite"}, {"object-lock", "s3:GetBucketObjectLockConfiguration"},
+		{"ownershipControls", "s3:GetBucketOwnershipControls"},
 	},
 }
 
@@ -59,9 +65,9 @@ func actionOf(rq *request) (action, resource string) {
 	}
 	if rq.key == "" {
 		res := "arn:aws:s3:::" + rq.bucket
-		for sub, a := range bucketSubActions[m] {
-			if rq.has(sub) {
-				return a, res
+		for _, sa := range bucketSubActions[m] {
+			if rq.has(sa.sub) {
+				return sa.action, res
 			}
 		}
 		switch m {
@@ -118,7 +124,10 @@ func actionOf(rq *request) (action, resource string) {
 		}
 		return pick("s3:DeleteObject", "s3:DeleteObjectVersion"), res
 	case http.MethodPost:
+		// In routeObject's order: uploads and uploadId before restore.
 		switch {
+		case rq.has("uploads"), rq.has("uploadId"):
+			return "s3:PutObject", res
 		case rq.has("restore"):
 			return "s3:RestoreObject", res
 		case rq.has("select"):

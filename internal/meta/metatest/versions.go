@@ -338,6 +338,18 @@ func testVersionsRewriteAndDue(t *testing.T, s meta.Store) {
 		t.Errorf("rewritten v1: %s %+v noncurrent since %v", v1.StorageClass, v1.Segments, v1.NoncurrentSince)
 	}
 	checkRefs(t, s, "after rewrite", map[string]bool{"b1": false, "b1-archived": true, "b2": true})
+	// Only the bytes' place changes: metadata changed since the caller
+	// read the version stays.
+	tags := []meta.Tag{{Key: "kept", Value: "yes"}}
+	must(t, "UpdateVersion tags", s.UpdateVersion(t.Context(), bucket, "k", "v1", func(o *meta.Object) error { o.Tags = tags; return nil }))
+	again := version("k", "v1", "b1-deep", 1)
+	again.StorageClass = "DEEP_ARCHIVE"
+	_, err = s.RewriteVersion(t.Context(), again, nil)
+	must(t, "RewriteVersion after a tag change", err)
+	if v, err := s.GetVersion(t.Context(), bucket, "k", "v1"); err != nil || !slices.Equal(v.Tags, tags) || v.StorageClass != "DEEP_ARCHIVE" {
+		t.Errorf("rewrite lost a concurrent tag change: %+v %v", v, err)
+	}
+	must(t, "put back", func() error { _, err := s.RewriteVersion(t.Context(), moved, nil); return err }())
 	_, err = s.RewriteVersion(t.Context(), version("k", "v1", "b9", 1), func(*meta.Object) error { return errCheck })
 	wantErr(t, "RewriteVersion refused", err, errCheck)
 	_, err = s.RewriteVersion(t.Context(), version("k", "zz", "b9", 1), nil)

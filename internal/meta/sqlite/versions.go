@@ -341,6 +341,12 @@ func (s *Store) RewriteVersion(ctx context.Context, o *meta.Object, check meta.P
 		if cur.DeleteMarker {
 			return fmt.Errorf("meta: version %q of %q/%q is a delete marker", o.VersionID, o.Bucket, o.Key)
 		}
+		// Only where the bytes are changes; the rest of the record stays
+		// as stored (tags, encryption, ... changed meanwhile).
+		next := *cur
+		next.Segments, next.Inline, next.Restore = o.Segments, o.Inline, o.Restore
+		next.StorageClass, next.AccessTier, next.LifecycleDue = o.StorageClass, o.AccessTier, o.LifecycleDue
+		o = &next
 		keep := make(map[string]bool, len(o.Segments))
 		for _, id := range o.BlobIDs() {
 			keep[id] = true
@@ -356,7 +362,6 @@ func (s *Store) RewriteVersion(ctx context.Context, o *meta.Object, check meta.P
 		if err := ref(ctx, tx, o.BlobIDs()); err != nil {
 			return err
 		}
-		o.DeleteMarker, o.NoncurrentSince = false, cur.NoncurrentSince
 		return writeVersion(ctx, tx, o, seq)
 	})
 	if err != nil {
