@@ -44,18 +44,9 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	owner := fs.String("expected-bucket-owner", "", "account id the bucket must belong to")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	timeout := fs.Duration("timeout", 0, "give up waiting after this long (0: never)")
-	// Flags may come before or after the positional arguments.
-	var pos []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return ExitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
 	}
 	if *bucket == "" && len(pos) > 0 {
 		b, k, err := splitS3URL(pos[0])
@@ -69,9 +60,7 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return ExitUsage
 	}
-	switch *tier {
-	case s3archive.TierExpedited, s3archive.TierStandard, s3archive.TierBulk:
-	default:
+	if !validTier(*tier) {
 		fmt.Fprintf(stderr, "firn get: --tier %q: want Expedited, Standard or Bulk\n", *tier)
 		return ExitUsage
 	}
@@ -178,4 +167,13 @@ func s3Error(err error) error {
 		return fmt.Errorf("%s: %s", ae.ErrorCode(), ae.ErrorMessage())
 	}
 	return err
+}
+
+// validTier reports whether tier names a restore tier.
+func validTier(tier string) bool {
+	switch tier {
+	case s3archive.TierExpedited, s3archive.TierStandard, s3archive.TierBulk:
+		return true
+	}
+	return false
 }

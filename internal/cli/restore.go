@@ -53,17 +53,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	poll := fs.Duration("poll", 5*time.Second, "with --wait, how often to check")
 	owner := fs.String("expected-bucket-owner", "", "account id the bucket must belong to")
 	asJSON := fs.Bool("json", false, "print JSON")
-	var pos []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			return ExitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return ExitUsage
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -74,9 +66,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "firn restore:", err)
 		return ExitUsage
 	}
-	switch *tier {
-	case s3archive.TierExpedited, s3archive.TierStandard, s3archive.TierBulk:
-	default:
+	if !validTier(*tier) {
 		fmt.Fprintf(stderr, "firn restore: --tier %q: want Expedited, Standard or Bulk\n", *tier)
 		return ExitUsage
 	}
