@@ -1,15 +1,12 @@
 package s3archive_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os/exec"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/config"
+	"github.com/firnhq/firn/internal/testenv"
 	"github.com/firnhq/firn/s3archive"
 )
 
@@ -156,45 +154,10 @@ func TestGetObjectFirn(t *testing.T) {
 // TestGetObjectMoto runs the same contract against moto, an S3 that is
 // not firn, so nothing depends on firn's extensions.
 func TestGetObjectMoto(t *testing.T) {
-	endpoint := startMoto(t)
+	endpoint := testenv.Moto(t)
 	c := client(endpoint, "testing", "testing")
 	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("vault")}); err != nil {
 		t.Fatal(err)
 	}
 	testArchiveGet(t, c, "vault", 0)
-}
-
-func startMoto(t *testing.T) string {
-	t.Helper()
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		t.Skip("moto is not installed (pip install 'moto[server]'); skipping the test against it")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case e := <-found:
-		return e
-	case <-time.After(30 * time.Second):
-		t.Fatal("moto did not start")
-	}
-	return ""
 }

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +18,7 @@ import (
 	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/backup/backuptest"
 	"github.com/firnhq/firn/internal/config"
+	"github.com/firnhq/firn/internal/testenv"
 )
 
 // backupEndpoint is an S3 endpoint for the backup tests.
@@ -51,48 +49,7 @@ func startFirnForBackup(t *testing.T) backupEndpoint {
 // startMotoForBackup starts moto's S3 server or skips t.
 func startMotoForBackup(t *testing.T) backupEndpoint {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("moto: skipped in -short mode")
-	}
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		t.Skip("moto is not installed; skipping")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start moto: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil && !sent {
-				found <- m[1]
-				sent = true
-			}
-		}
-		if !sent {
-			close(found)
-		}
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatal("moto exited without listening")
-		}
-		return backupEndpoint{u, "moto-access-key", "moto-secret-key"}
-	case <-time.After(30 * time.Second):
-		t.Fatal("moto did not start within 30s")
-	}
-	return backupEndpoint{}
+	return backupEndpoint{testenv.Moto(t), "moto-access-key", "moto-secret-key"}
 }
 
 // setup makes bucket on ep and points the AWS chain at ep's credentials

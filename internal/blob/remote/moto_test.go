@@ -1,70 +1,19 @@
 package remote_test
 
 import (
-	"bufio"
-	"context"
 	"errors"
-	"os/exec"
-	"regexp"
 	"testing"
-	"time"
 
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/blob/blobtest"
 	"github.com/firnhq/firn/internal/blob/remote"
+	"github.com/firnhq/firn/internal/testenv"
 )
 
-// startMoto starts moto's S3 server (python3 -m moto.server), a second
-// S3 implementation that is not firn, or skips t when it is not
-// installed.
+// startMoto starts moto's S3 server, or skips t (testenv.Moto).
 func startMoto(t *testing.T) *server {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("moto: skipped in -short mode")
-	}
-	if err := exec.Command("python3", "-c", "import moto.server").Run(); err != nil {
-		t.Skip("moto is not installed (pip install 'moto[server]'); skipping the tests against it")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", "0")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start moto: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
-	})
-	// moto logs "Running on http://127.0.0.1:PORT" when it listens.
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() { // keep draining, so that moto never blocks on its log
-			if m := re.FindStringSubmatch(sc.Text()); m != nil && !sent {
-				found <- m[1]
-				sent = true
-			}
-		}
-		if !sent {
-			close(found)
-		}
-	}()
-	select {
-	case endpoint, ok := <-found:
-		if !ok {
-			t.Fatal("moto exited without listening")
-		}
-		return newServer(endpoint, "moto-access-key", "moto-secret-key")
-	case <-time.After(30 * time.Second):
-		t.Fatal("moto did not start listening within 30s")
-	}
-	return nil
+	return newServer(testenv.Moto(t), "moto-access-key", "moto-secret-key")
 }
 
 func TestMoto(t *testing.T) {
