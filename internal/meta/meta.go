@@ -281,6 +281,7 @@ type Store interface {
 	SettingStore
 	LifecycleStore
 	BucketConfigStore
+	OutboxStore
 
 	// BlobReferenced reports whether any object or part references id.
 	BlobReferenced(ctx context.Context, id string) (bool, error)

@@ -108,6 +108,11 @@ var tests = []struct {
 	{"BucketConfig/NoSuchBucket", testBucketConfigNoSuchBucket},
 	{"BucketConfig/DeleteBucket", testBucketConfigDeleteBucket},
 
+	{"Outbox/WithChanges", testOutboxWithChanges},
+	{"Outbox/Lease", testOutboxLease},
+	{"Outbox/RetryAndDead", testOutboxRetryAndDead},
+	{"Outbox/Concurrent", testOutboxConcurrent},
+
 	{"Concurrent/DistinctKeys", testConcurrentDistinctKeys},
 	{"Concurrent/SameKey", testConcurrentSameKey},
 	{"Concurrent/FailingCheck", testConcurrentFailingCheck},

@@ -89,6 +89,7 @@ func (s *Store) StartRestore(ctx context.Context, bucket, key, versionID string,
 			active = &jobs[0]
 		}
 		before := o.BlobIDs()
+		prev := *o
 		job, err := decide(o, active, txJobs{ctx, tx})
 		if err != nil {
 			return err
@@ -97,6 +98,9 @@ func (s *Store) StartRestore(ctx context.Context, bucket, key, versionID string,
 			return errors.New("meta: StartRestore may not change an object's bytes")
 		}
 		if err := writeVersion(ctx, tx, o, seq); err != nil {
+			return err
+		}
+		if err := emit(ctx, tx, &prev, o); err != nil {
 			return err
 		}
 		if job != nil {
@@ -176,6 +180,10 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 		if err != nil {
 			return err
 		}
+		var prev meta.Object
+		if o != nil {
+			prev = *o
+		}
 		j.Completed, j.LeaseOwner, j.LeaseUntil = c.Completed, "", time.Time{}
 		if o != nil && c.Replace {
 			// The copy becomes the object's bytes; the archived ones go.
@@ -193,6 +201,9 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 			o.Segments, o.Inline, o.Restore = copy, c.Inline, nil
 			o.AccessTier, o.LastAccess, o.LifecycleDue = "", c.Completed, c.Due
 			if err := writeVersion(ctx, tx, o, seq); err != nil {
+				return err
+			}
+			if err := emit(ctx, tx, &prev, o); err != nil {
 				return err
 			}
 			if c.Meter.Name != "" {
@@ -233,6 +244,9 @@ func (s *Store) CompleteRestore(ctx context.Context, jobID, owner string, c meta
 			return err
 		}
 		if err := writeVersion(ctx, tx, o, seq); err != nil {
+			return err
+		}
+		if err := emit(ctx, tx, &prev, o); err != nil {
 			return err
 		}
 		if c.Meter.Name != "" {
@@ -309,8 +323,12 @@ func (s *Store) ExpireRestores(ctx context.Context, now time.Time, limit int) (f
 				return err
 			}
 			freed = append(freed, ids...)
+			prev := *o
 			o.Restore = nil
 			if err := writeVersion(ctx, tx, o, seq); err != nil {
+				return err
+			}
+			if err := emit(ctx, tx, &prev, o); err != nil {
 				return err
 			}
 		}

@@ -299,6 +299,8 @@ var migrations = []string{
 		created INTEGER NOT NULL
 	);
 	CREATE INDEX access_keys_by_user ON access_keys (user, id);`,
+	// 7: the transactional outbox of event notifications (outbox.go).
+	outboxSchema,
 }
 
 // schema is documented in docs/metadata-schema.md; keep them in step.
@@ -647,6 +649,15 @@ func writeObject(ctx context.Context, tx *sql.Tx, o *meta.Object) error {
 // meta.VersionStore for what becomes of cur, the current object, and of
 // older versions), returning the blobs freed by replacing a version.
 func putLocked(ctx context.Context, tx *sql.Tx, o *meta.Object, cur *meta.Object) ([]string, error) {
+	freed, err := putVersion(ctx, tx, o, cur)
+	if err != nil {
+		return nil, err
+	}
+	return freed, emit(ctx, tx, cur, o)
+}
+
+// putVersion is putLocked without the events.
+func putVersion(ctx context.Context, tx *sql.Tx, o *meta.Object, cur *meta.Object) ([]string, error) {
 	if o.VersionID == "" {
 		o.VersionID = meta.NullVersion
 	}
@@ -750,6 +761,7 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(o 
 			return err
 		}
 		segs := o.BlobIDs()
+		before := *o
 		if err := fn(o); err != nil {
 			return err
 		}
@@ -757,7 +769,10 @@ func (s *Store) UpdateObject(ctx context.Context, bucket, key string, fn func(o 
 		if strings.Join(o.BlobIDs(), "/") != strings.Join(segs, "/") {
 			return errors.New("meta: UpdateObject may not change an object's bytes")
 		}
-		return writeObject(ctx, tx, o)
+		if err := writeObject(ctx, tx, o); err != nil {
+			return err
+		}
+		return emit(ctx, tx, &before, o)
 	})
 }
 
@@ -784,6 +799,9 @@ func (s *Store) deleteObject(ctx context.Context, bucket, key string, keep func(
 		}
 		cur.Inline = nil
 		deleted, freed = cur, ids
+		if err := emit(ctx, tx, cur, nil); err != nil {
+			return err
+		}
 		return promote(ctx, tx, bucket, key)
 	})
 	if err != nil {

@@ -215,6 +215,7 @@ func (s *Store) UpdateVersion(ctx context.Context, bucket, key, versionID string
 		}
 		segs := o.BlobIDs()
 		vid, marker := o.VersionID, o.DeleteMarker
+		before := *o
 		if err := fn(o); err != nil {
 			return err
 		}
@@ -222,7 +223,10 @@ func (s *Store) UpdateVersion(ctx context.Context, bucket, key, versionID string
 		if strings.Join(o.BlobIDs(), "/") != strings.Join(segs, "/") {
 			return errors.New("meta: UpdateVersion may not change an object's bytes")
 		}
-		return writeVersion(ctx, tx, o, seq)
+		if err := writeVersion(ctx, tx, o, seq); err != nil {
+			return err
+		}
+		return emit(ctx, tx, &before, o)
 	})
 }
 
@@ -250,6 +254,9 @@ func (s *Store) DeleteVersion(ctx context.Context, bucket, key, versionID string
 		}
 		o.Inline = nil
 		deleted = o
+		if err := emit(ctx, tx, o, nil); err != nil {
+			return err
+		}
 		return promote(ctx, tx, bucket, key)
 	})
 	if err != nil {
@@ -362,7 +369,10 @@ func (s *Store) RewriteVersion(ctx context.Context, o *meta.Object, check meta.P
 		if err := ref(ctx, tx, o.BlobIDs()); err != nil {
 			return err
 		}
-		return writeVersion(ctx, tx, o, seq)
+		if err := writeVersion(ctx, tx, o, seq); err != nil {
+			return err
+		}
+		return emit(ctx, tx, cur, o)
 	})
 	if err != nil {
 		return nil, err
