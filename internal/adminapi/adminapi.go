@@ -14,6 +14,13 @@
 //	POST   /_firn/admin/v1/users/NAME/keys                               create a key (the secret is shown once)
 //	GET    /_firn/admin/v1/keys[?user=NAME]                              list keys (no secrets)
 //	DELETE /_firn/admin/v1/keys/ID                                       revoke a key
+//	GET    /_firn/admin/v1/targets                                       list notification targets (secrets redacted)
+//	POST   /_firn/admin/v1/targets               (a target.Spec)         declare a target
+//	DELETE /_firn/admin/v1/targets/NAME                                  remove a target
+//	POST   /_firn/admin/v1/targets/NAME/test                             send it an s3:TestEvent now
+//	GET    /_firn/admin/v1/notifications/status                          backlog, oldest event, failures per target
+//	GET    /_firn/admin/v1/notifications/dead[?target=NAME]              dead letters
+//	POST   /_firn/admin/v1/notifications/requeue?target=NAME             deliver a target's dead letters again
 package adminapi
 
 import (
@@ -29,6 +36,8 @@ import (
 	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/iam"
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/notify/dispatch"
+	"github.com/firnhq/firn/internal/notify/target"
 	"github.com/firnhq/firn/internal/policy"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
 )
@@ -45,6 +54,8 @@ type Handler struct {
 	Verifier *sigv4.Verifier // must look up root's key (and may know others: only root passes)
 	Log      *slog.Logger
 	Audit    *audit.Logger // nil: none
+	// Targets manages notification targets; nil: those routes answer 404.
+	Targets *dispatch.Dispatcher
 }
 
 // User is a user as the API shows it.
@@ -111,6 +122,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ae = &apiError{http.StatusConflict, "UserExists", "A user with that name exists."}
 	case errors.Is(err, meta.ErrNoSuchAccessKey):
 		ae = &apiError{http.StatusNotFound, "NoSuchAccessKey", "The access key does not exist."}
+	case errors.Is(err, dispatch.ErrNoSuchTarget):
+		ae = &apiError{http.StatusNotFound, "NoSuchTarget", err.Error()}
+	case errors.Is(err, dispatch.ErrTargetExists):
+		ae = &apiError{http.StatusConflict, "TargetExists", err.Error()}
+	case errors.Is(err, dispatch.ErrStaticTarget):
+		ae = &apiError{http.StatusConflict, "StaticTarget", err.Error() + "; change it there"}
+	case errors.Is(err, dispatch.ErrInvalidTarget):
+		ae = &apiError{http.StatusBadRequest, "InvalidTarget", err.Error()}
 	case errors.Is(err, iam.ErrInvalidUserName):
 		ae = &apiError{http.StatusBadRequest, "InvalidUserName", err.Error()}
 	default:
@@ -228,6 +247,56 @@ func (h *Handler) route(r *http.Request, res *sigv4.Result) (any, error) {
 		return out, nil
 	case len(parts) == 2 && parts[0] == "keys" && r.Method == http.MethodDelete:
 		return nil, h.IAM.RevokeKey(ctx, parts[1])
+	case (parts[0] == "targets" || parts[0] == "notifications") && h.Targets != nil:
+		return h.targets(r, parts, body)
+	}
+	return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
+}
+
+// targets serves the notification target routes.
+func (h *Handler) targets(r *http.Request, parts []string, body func(int64) ([]byte, error)) (any, error) {
+	ctx := r.Context()
+	switch {
+	case len(parts) == 1 && r.Method == http.MethodGet && parts[0] == "targets":
+		return h.Targets.List(), nil
+	case len(parts) == 1 && r.Method == http.MethodPost && parts[0] == "targets":
+		b, err := body(64 << 10)
+		if err != nil {
+			return nil, err
+		}
+		var s target.Spec
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fail(http.StatusBadRequest, "MalformedJSON", "The body must be a target: {\"name\", \"kind\", \"url\", \"options\"}.")
+		}
+		if err := h.Targets.Add(ctx, s); err != nil {
+			return nil, err
+		}
+		for _, t := range h.Targets.List() {
+			if t.Name == s.Name {
+				return t, nil
+			}
+		}
+		return nil, nil
+	case len(parts) == 2 && r.Method == http.MethodDelete && parts[0] == "targets":
+		return nil, h.Targets.Remove(ctx, parts[1])
+	case len(parts) == 3 && r.Method == http.MethodPost && parts[0] == "targets" && parts[2] == "test":
+		if err := h.Targets.Test(ctx, parts[1]); err != nil {
+			if errors.Is(err, dispatch.ErrNoSuchTarget) {
+				return nil, err
+			}
+			return nil, fail(http.StatusBadGateway, "TargetFailed", err.Error())
+		}
+		return map[string]string{"result": "delivered"}, nil
+	case len(parts) == 2 && r.Method == http.MethodGet && parts[0] == "notifications" && parts[1] == "status":
+		return h.Targets.Status(ctx)
+	case len(parts) == 2 && r.Method == http.MethodGet && parts[0] == "notifications" && parts[1] == "dead":
+		return h.Targets.Dead(ctx, r.URL.Query().Get("target"), 1000)
+	case len(parts) == 2 && r.Method == http.MethodPost && parts[0] == "notifications" && parts[1] == "requeue":
+		n, err := h.Targets.Requeue(ctx, r.URL.Query().Get("target"))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]int{"requeued": n}, nil
 	}
 	return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
 }

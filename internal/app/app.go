@@ -34,6 +34,8 @@ import (
 	"github.com/firnhq/firn/internal/iam"
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/meta/sqlite"
+	"github.com/firnhq/firn/internal/notify/dispatch"
+	"github.com/firnhq/firn/internal/notify/target"
 	"github.com/firnhq/firn/internal/object"
 	"github.com/firnhq/firn/internal/restore"
 	"github.com/firnhq/firn/internal/s3api"
@@ -236,8 +238,13 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if err != nil {
 		return nil, err
 	}
+	dispatcher, err := dispatch.New(ctx, dispatch.Config{Store: ms, Region: cfg.Region, Targets: targetSpecs(cfg.Targets), Clock: clk, Log: log,
+		RetryMin: cfg.NotifyRetryMin, RetryMax: cfg.NotifyRetryMax, MaxAttempts: cfg.NotifyMaxAttempts})
+	if err != nil {
+		return nil, fmt.Errorf("notification targets: %w", err)
+	}
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Remote: remoteStore, ClassTiers: classTiers, Restore: restoreCfg,
-		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys, Audit: auditLog})
+		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys, Audit: auditLog, Targets: dispatcher})
 	if keys != nil {
 		log.Info("SSE-S3 enabled", "current_master_key", keys.(*sse.Keyring).CurrentID())
 	}
@@ -271,7 +278,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	}
 	// One port serves both APIs: Glacier requests are told apart by their
 	// version header or signing scope.
-	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log, Audit: auditLog}
+	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log, Audit: auditLog, Targets: dispatcher}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if adminapi.IsAdminRequest(r) {
 			admin.ServeHTTP(w, r)
@@ -303,10 +310,14 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	s.stop = stop
 	worker := &restore.Worker{Service: svc, Owner: "firn-" + randomString(8, "abcdefghijklmnopqrstuvwxyz0123456789"),
 		Every: cfg.RestoreEvery, Lease: cfg.RestoreLease, Log: log}
-	s.wg.Add(5)
+	s.wg.Add(6)
 	go func() {
 		defer s.wg.Done()
 		worker.Run(bg)
+	}()
+	go func() {
+		defer s.wg.Done()
+		dispatcher.Run(bg)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -511,4 +522,34 @@ func openAudit(cfg config.Server, stdout io.Writer) (*audit.Logger, error) {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	return l, nil
+}
+
+// OpenDispatcher opens the notification targets and outbox of a data
+// directory for the admin commands, beside a server that may be running
+// on it; targets are the server configuration's. The caller closes the
+// returned store.
+func OpenDispatcher(ctx context.Context, dataDir string, targets []config.Target) (*dispatch.Dispatcher, io.Closer, error) {
+	path := filepath.Join(dataDir, "meta", "firn.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
+	}
+	ms, err := sqlite.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := dispatch.New(ctx, dispatch.Config{Store: ms, Targets: targetSpecs(targets)})
+	if err != nil {
+		ms.Close()
+		return nil, nil, err
+	}
+	return d, ms, nil
+}
+
+// targetSpecs converts the config file's targets.
+func targetSpecs(ts []config.Target) []target.Spec {
+	var specs []target.Spec
+	for _, t := range ts {
+		specs = append(specs, target.Spec{Name: t.Name, Kind: t.Kind, URL: t.URL, Options: t.Options, Timeout: t.Timeout})
+	}
+	return specs
 }

@@ -30,6 +30,12 @@ const adminUsage = `Usage:
   firn admin bucket restore-on-get BUCKET [--tier T [--days N] | --off]  GETs of archived objects start their restore
   firn admin key rotate [--data DIR] --master-key-file F [--json]        rewrap SSE-S3 object keys under the current master key
   firn admin key generate [--id ID]                                      print a new master key line for a key file
+  firn admin target add NAME --kind K (--url URL | --url-env VAR) [--option K=V]... [--timeout D]
+                                                                         declare an event notification target
+  firn admin target list|status [--config F] [--json]                    targets; their backlog, oldest event, failures
+  firn admin target test NAME                                            send NAME an s3:TestEvent now
+  firn admin target remove NAME
+  firn admin target dead [NAME] [--json] | requeue NAME                  events given up on; deliver them again
 `
 
 // runAdmin runs `firn admin ...` against a data directory (the server may
@@ -54,6 +60,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return adminKeyAccess(ctx, args[1], args[2:], stdout, stderr)
 	case args[0] == "user":
 		return adminUser(ctx, args[1:], stdout, stderr)
+	case args[0] == "target":
+		return adminTarget(ctx, args[1:], stdout, stderr)
 	case args[0] == "bucket" && len(args) > 1 && args[1] == "restore-on-get":
 		return adminBucketRestoreOnGet(ctx, args[2:], stdout, stderr)
 	}

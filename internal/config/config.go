@@ -70,6 +70,28 @@ type Server struct {
 	// "-" for standard output, "off" for nowhere; "" is
 	// DATA/audit/audit.log.
 	AuditLog string
+	// Targets are the event notification targets declared in the config
+	// file (its "targets" list); more are added with firn admin target.
+	Targets []Target
+	// NotifyRetryMin and NotifyRetryMax bound the backoff between
+	// delivery attempts; NotifyMaxAttempts moves an event to the dead
+	// letters after that many failures (negative: never).
+	NotifyRetryMin, NotifyRetryMax time.Duration
+	NotifyMaxAttempts              int
+}
+
+// Target is a notification target of the config file: name, kind, url
+// and timeout, every other key an option of its kind, e.g. in TOML
+//
+//	[[targets]]
+//	name = "restores"
+//	kind = "nats"
+//	url = "nats://127.0.0.1:4222"
+//	subject = "firn.restores"
+type Target struct {
+	Name, Kind, URL string
+	Timeout         time.Duration
+	Options         map[string]string
 }
 
 // Remote configures the remote tier. Its credentials come only from
@@ -85,18 +107,6 @@ type Remote struct {
 	PathStyle    bool   // address the bucket as ENDPOINT/BUCKET
 	// AccessKey and SecretKey sign the remote requests.
 	AccessKey, SecretKey string
-	// MasterKeyFile holds the master keys of SSE-S3 (package sse's key
-	// file format); MasterKey, from FIRN_MASTER_KEY only, is the same
-	// inline. Neither set: SSE-S3 is refused.
-	MasterKeyFile string
-	MasterKey     string
-	// TLSCert and TLSKey are PEM files; both set: the server speaks
-	// HTTPS only.
-	TLSCert, TLSKey string
-	// AuditLog is where every request is recorded: a file (rotated),
-	// "-" for standard output, "off" for nowhere; "" is
-	// DATA/audit/audit.log.
-	AuditLog string
 }
 
 // Defaults returns the embedded defaults.
@@ -106,6 +116,7 @@ func Defaults() Server {
 		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
 		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond, RestoreLease: time.Minute,
 		PackSize: 256 << 20, PackData: 4, PackParity: 2, SealEvery: time.Hour, ScrubEvery: 7 * 24 * time.Hour, CompactEvery: 24 * time.Hour,
+		NotifyRetryMin: time.Second, NotifyRetryMax: 5 * time.Minute, NotifyMaxAttempts: 100,
 		Remote: Remote{Region: "us-east-1", PathStyle: true},
 	}
 }
@@ -147,6 +158,9 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.StringVar(&c.AuditLog, "audit-log", c.AuditLog, `audit log of every request, as JSON lines: a file (rotated at 100 MiB, 10 kept), "-" for standard output, "off" (default DATA/audit/audit.log)`)
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "PEM certificate (chain) to serve HTTPS with; needs --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "PEM private key of --tls-cert")
+	fs.DurationVar(&c.NotifyRetryMin, "notify-retry-min", c.NotifyRetryMin, "first wait before retrying a failed event notification (doubling up to notify-retry-max)")
+	fs.DurationVar(&c.NotifyRetryMax, "notify-retry-max", c.NotifyRetryMax, "longest wait between attempts to deliver an event notification")
+	fs.IntVar(&c.NotifyMaxAttempts, "notify-max-attempts", c.NotifyMaxAttempts, "failed attempts after which an event notification moves to the dead letters (negative: never)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -163,7 +177,7 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	var file map[string]string
 	if configPath != "" {
 		var err error
-		if file, err = readFile(configPath); err != nil {
+		if file, c.Targets, err = readFile(configPath); err != nil {
 			return c, fs, err
 		}
 	}
@@ -222,11 +236,12 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	return c, fs, nil
 }
 
-// readFile reads a flat TOML or YAML file into flag-name → value.
-func readFile(path string) (map[string]string, error) {
+// readFile reads a flat TOML or YAML file into flag-name → value, and
+// its list of targets.
+func readFile(path string) (map[string]string, []Target, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config file: %w", err)
+		return nil, nil, fmt.Errorf("config file: %w", err)
 	}
 	raw := map[string]any{}
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -235,11 +250,16 @@ func readFile(path string) (map[string]string, error) {
 	case ".yaml", ".yml":
 		err = yaml.Unmarshal(b, &raw)
 	default:
-		return nil, fmt.Errorf("config file %s: extension must be .toml, .yaml or .yml", path)
+		return nil, nil, fmt.Errorf("config file %s: extension must be .toml, .yaml or .yml", path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
 	}
+	targets, err := readTargets(raw["targets"])
+	if err != nil {
+		return nil, nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	delete(raw, "targets")
 	out := map[string]string{}
 	for k, v := range raw {
 		name := strings.ReplaceAll(strings.ToLower(k), "_", "-")
@@ -258,5 +278,54 @@ func readFile(path string) (map[string]string, error) {
 			out[name] = fmt.Sprint(v)
 		}
 	}
+	return out, targets, nil
+}
+
+// readTargets reads the config file's list of targets.
+func readTargets(v any) ([]Target, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("targets: want a list of tables")
+	}
+	var out []Target
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("targets[%d]: want a table", i)
+		}
+		t := Target{Options: map[string]string{}}
+		for k, v := range m {
+			s := fmt.Sprint(v)
+			switch strings.ToLower(k) {
+			case "name":
+				t.Name = s
+			case "kind":
+				t.Kind = s
+			case "url":
+				t.URL = s
+			case "timeout":
+				d, err := time.ParseDuration(s)
+				if err != nil {
+					return nil, fmt.Errorf("targets[%d].timeout: %w", i, err)
+				}
+				t.Timeout = d
+			default:
+				t.Options[k] = s
+			}
+		}
+		if t.Name == "" || t.Kind == "" {
+			return nil, fmt.Errorf("targets[%d]: name and kind are required", i)
+		}
+		out = append(out, t)
+	}
 	return out, nil
+}
+
+// FileTargets returns the targets declared in a config file.
+func FileTargets(path string) ([]Target, error) {
+	_, targets, err := readFile(path)
+	return targets, err
 }

@@ -68,8 +68,10 @@ type OutboxFailure struct {
 // not exist), new the version after it (nil if it was removed; a delete
 // marker when one was added). A Store calls it inside the transaction of
 // the change, once per version changed, and writes the entries it returns
-// with the change, atomically. It must not block or call the Store.
-type EventFunc func(old, new *Object) []OutboxEntry
+// with the change, atomically; an error aborts the change and is
+// returned. It must not write to the Store (reading its committed state
+// is allowed) and should not block.
+type EventFunc func(old, new *Object) ([]OutboxEntry, error)
 
 type eventsKey struct{}
 

@@ -102,6 +102,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	s.encryptions.forget(name)
 	s.publicAccess.forget(name)
 	s.policies.forget(name)
+	s.notifications.forget(name)
 	if err != nil {
 		return err
 	}

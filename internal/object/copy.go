@@ -125,7 +125,7 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 			return nil, err
 		}
 		var out *meta.Object
-		err = s.meta.UpdateObject(ctx, in.Bucket, in.Key, func(o *meta.Object) error {
+		err = s.meta.UpdateObject(s.events(ctx, in.Bucket, evCopy), in.Bucket, in.Key, func(o *meta.Object) error {
 			if o.ETag != src.ETag {
 				return ErrPreconditionFailed // changed under us
 			}
@@ -165,7 +165,7 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 	if alg != "" {
 		o.Checksum = meta.Checksum{Algorithm: string(alg), Type: string(checksum.FullObject), Value: d.checksum}
 	}
-	if err := s.commitObject(ctx, o, nil); err != nil {
+	if err := s.commitObject(ctx, o, nil, evCopy); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -215,7 +215,7 @@ func (s *Service) rewrite(ctx context.Context, src *meta.Object, class string, a
 			return ErrPreconditionFailed // changed under us
 		}
 		return nil
-	})
+	}, evCopy)
 	if err != nil {
 		return nil, err
 	}

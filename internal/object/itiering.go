@@ -127,7 +127,7 @@ func (s *Service) runTiering(ctx context.Context, o *meta.Object, now time.Time)
 // setAccessTier changes the access tier of o, still the version judged,
 // without moving bytes, and schedules its next move.
 func (s *Service) setAccessTier(ctx context.Context, o *meta.Object, tier string) error {
-	return s.meta.UpdateVersion(ctx, o.Bucket, o.Key, o.VersionID, func(cur *meta.Object) error {
+	return s.meta.UpdateVersion(s.events(ctx, o.Bucket, causeSystem), o.Bucket, o.Key, o.VersionID, func(cur *meta.Object) error {
 		if cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) || !cur.LastAccess.Equal(o.LastAccess) {
 			return errLifecycleRaced
 		}

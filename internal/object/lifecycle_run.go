@@ -144,7 +144,7 @@ func (s *Service) RunLifecycle(ctx context.Context, limit int) (LifecycleResult,
 		}
 	}
 	if len(classes) > 0 {
-		n, err := s.meta.UpdateLifecycle(ctx, classes)
+		n, err := s.meta.UpdateLifecycle(s.events(ctx, "", causeSystem), classes)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -246,7 +246,7 @@ func (s *Service) commitMove(ctx context.Context, next *meta.Object, current boo
 	}
 	var freed []string
 	if err == nil {
-		freed, err = s.meta.RewriteVersion(ctx, next, func(cur *meta.Object) error {
+		freed, err = s.meta.RewriteVersion(s.events(ctx, next.Bucket, causeSystem), next, func(cur *meta.Object) error {
 			if !same(cur) || cur.IsLatest != current {
 				return errLifecycleRaced
 			}
@@ -541,10 +541,10 @@ func (s *Service) expire(ctx context.Context, o *meta.Object) (deleted *meta.Obj
 		return nil, nil, err
 	}
 	if st == "" {
-		return s.meta.ExpireObject(ctx, o.Bucket, o.Key, o.ETag, o.LastModified)
+		return s.meta.ExpireObject(s.events(ctx, o.Bucket, causeSystem), o.Bucket, o.Key, o.ETag, o.LastModified)
 	}
 	stale := false
-	freed, err = s.meta.PutObject(ctx, s.deleteMarker(o.Bucket, o.Key, st), func(cur *meta.Object) error {
+	freed, err = s.meta.PutObject(s.events(ctx, o.Bucket, causeSystem), s.deleteMarker(o.Bucket, o.Key, st), func(cur *meta.Object) error {
 		if cur == nil || cur.ETag != o.ETag || !cur.LastModified.Equal(o.LastModified) {
 			stale = true
 			return errLifecycleRaced

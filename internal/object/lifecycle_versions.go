@@ -156,7 +156,7 @@ func (s *Service) runKeyVersions(ctx context.Context, bucket, key string, now ti
 		switch a.Kind {
 		case lifecycle.KindNoncurrentTransition:
 			if s.tierOf(a.StorageClass) == s.tierOf(v.StorageClass) && !IsArchiveAccess(v.AccessTier) {
-				n, err := s.meta.UpdateLifecycle(ctx, []meta.LifecycleUpdate{{Bucket: bucket, Key: key, VersionID: v.VersionID,
+				n, err := s.meta.UpdateLifecycle(s.events(ctx, bucket, causeSystem), []meta.LifecycleUpdate{{Bucket: bucket, Key: key, VersionID: v.VersionID,
 					ETag: v.ETag, Modified: v.LastModified, StorageClass: a.StorageClass}})
 				errs = append(errs, err)
 				res.Transitioned += n
@@ -170,7 +170,7 @@ func (s *Service) runKeyVersions(ctx context.Context, bucket, key string, now ti
 				errs = append(errs, err)
 			}
 		case lifecycle.KindNoncurrentExpire, lifecycle.KindExpireDeleteMarker:
-			deleted, freed, err := s.meta.DeleteVersion(ctx, bucket, key, v.VersionID)
+			deleted, freed, err := s.meta.DeleteVersion(s.events(ctx, bucket, causeSystem), bucket, key, v.VersionID)
 			errs = append(errs, err)
 			if err == nil && deleted != nil {
 				s.free(ctx, freed)

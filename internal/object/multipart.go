@@ -261,7 +261,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, in CompleteInput)
 		return nil, err
 	}
 	var out *meta.Object
-	freed, err := s.meta.CompleteUpload(ctx, in.Bucket, in.Key, in.UploadID, func(parts []meta.Part) (*meta.Object, error) {
+	freed, err := s.meta.CompleteUpload(s.events(ctx, in.Bucket, evComplete), in.Bucket, in.Key, in.UploadID, func(parts []meta.Part) (*meta.Object, error) {
 		o, err := s.assemble(u, parts, in)
 		if err != nil {
 			return nil, err

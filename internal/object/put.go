@@ -248,11 +248,11 @@ func (s *Service) newObject(bucket, key, vid, owner, class string, d *data) *met
 
 // commitObject stores o, then settles the blob bookkeeping: on success the
 // replaced bytes are freed, on failure o's own blob is.
-func (s *Service) commitObject(ctx context.Context, o *meta.Object, check meta.PutCheck) error {
+func (s *Service) commitObject(ctx context.Context, o *meta.Object, check meta.PutCheck, event string) error {
 	err := s.scheduleLifecycle(ctx, o)
 	var freed []string
 	if err == nil {
-		freed, err = s.meta.PutObject(ctx, o, check)
+		freed, err = s.meta.PutObject(s.events(ctx, o.Bucket, event), o, check)
 	}
 	for _, id := range o.BlobIDs() {
 		s.untrack(id)
@@ -319,7 +319,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.Object, err
 	if in.Integrity.Algorithm != "" {
 		o.Checksum = meta.Checksum{Algorithm: string(in.Integrity.Algorithm), Type: string(checksum.FullObject), Value: d.checksum}
 	}
-	if err := s.commitObject(ctx, o, writeCheck(in.IfNoneMatch, in.IfMatch)); err != nil {
+	if err := s.commitObject(ctx, o, writeCheck(in.IfNoneMatch, in.IfMatch), evPut); err != nil {
 		return nil, err
 	}
 	return o, nil

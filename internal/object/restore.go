@@ -149,7 +149,7 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 	}
 	var outcome RestoreOutcome
 	now := s.clock.Now().UTC()
-	err = s.meta.StartRestore(ctx, req.Bucket, req.Key, req.VersionID, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+	err = s.meta.StartRestore(s.events(ctx, req.Bucket, causeRestore), req.Bucket, req.Key, req.VersionID, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
 		// An Intelligent-Tiering object in an archive tier restores for
 		// good (no Days), at GLACIER's or DEEP_ARCHIVE's pace.
 		itArchive := o.StorageClass == IntelligentTiering && IsArchiveAccess(o.AccessTier)
@@ -436,7 +436,7 @@ func (s *Service) finishRestore(ctx context.Context, owner string, j meta.Restor
 			}
 		}
 	}
-	freed, err := s.meta.CompleteRestore(ctx, j.ID, owner, c)
+	freed, err := s.meta.CompleteRestore(s.events(ctx, j.Bucket, evRestoreDone), j.ID, owner, c)
 	for _, sg := range copy {
 		s.untrack(sg.BlobID)
 	}
@@ -495,7 +495,7 @@ func (s *Service) restoreFailed(ctx context.Context, owner string, j meta.Restor
 // ExpireRestores drops restored copies whose time is up and returns how
 // many it dropped.
 func (s *Service) ExpireRestores(ctx context.Context, limit int) (int, error) {
-	freed, expired, err := s.meta.ExpireRestores(ctx, s.clock.Now().UTC(), limit)
+	freed, expired, err := s.meta.ExpireRestores(s.events(ctx, "", evRestoreGone), s.clock.Now().UTC(), limit)
 	if err != nil {
 		return 0, err
 	}

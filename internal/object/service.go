@@ -24,6 +24,7 @@ import (
 	"github.com/firnhq/firn/internal/blob"
 	"github.com/firnhq/firn/internal/clock"
 	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/notify"
 	"github.com/firnhq/firn/internal/sse"
 )
 
@@ -116,6 +117,10 @@ type Config struct {
 	// Audit records the actions the service takes by itself
 	// (lifecycle, restores); nil: none.
 	Audit *audit.Logger
+	// Targets are the event notification targets; nil: bucket
+	// notification configurations cannot name any, and no events are
+	// written.
+	Targets NotificationTargets
 }
 
 // Service implements the S3 object model. It is safe for concurrent use.
@@ -133,13 +138,15 @@ type Service struct {
 	minPartSize   int64
 	keys          sse.KeyProvider // nil: no SSE-S3
 	audit         *audit.Logger   // nil: no audit records
+	targets       NotificationTargets
 
-	lifecycles   configCache[*BucketLifecycle]   // bucket lifecycle configurations read so far
-	versioning   configCache[string]             // bucket versioning states read so far
-	encryptions  configCache[BucketEncryption]   // bucket default encryptions read so far
-	publicAccess configCache[*PublicAccessBlock] // bucket public access blocks read so far (nil: none)
-	policies     configCache[*bucketPolicy]      // bucket policies read so far (nil: none)
-	tierings     tieringState                    // bucket Intelligent-Tiering configurations read so far
+	lifecycles    configCache[*BucketLifecycle]   // bucket lifecycle configurations read so far
+	versioning    configCache[string]             // bucket versioning states read so far
+	encryptions   configCache[BucketEncryption]   // bucket default encryptions read so far
+	publicAccess  configCache[*PublicAccessBlock] // bucket public access blocks read so far (nil: none)
+	policies      configCache[*bucketPolicy]      // bucket policies read so far (nil: none)
+	tierings      tieringState                    // bucket Intelligent-Tiering configurations read so far
+	notifications configCache[*notify.Config]     // bucket notification configurations read so far (nil: none)
 
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced
@@ -152,7 +159,7 @@ func New(c Config) *Service {
 	s := &Service{meta: c.Meta, blobs: c.Blobs, tiers: map[string]blob.Store{}, clock: c.Clock, log: c.Log, region: c.Region,
 		inlineMax: c.InlineMax, minPartSize: c.MinPartSize, inflight: map[string]struct{}{},
 		pins: map[string]int{}, deferred: map[string]bool{},
-		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes, keys: c.Keys, audit: c.Audit}
+		classTiers: DefaultClassTiers(), restoreCfg: c.Restore.withDefaults(), freeTierBytes: c.FreeTierBytes, keys: c.Keys, audit: c.Audit, targets: c.Targets}
 	for class, tier := range c.ClassTiers {
 		s.classTiers[class] = tier
 	}

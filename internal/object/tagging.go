@@ -32,6 +32,11 @@ func checkTags(tags []meta.Tag) error {
 // PutObjectTagging replaces the tag set of the object version versionID
 // ("": the current object) and returns the version's id.
 func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID string, tags []meta.Tag) (string, error) {
+	return s.putTags(ctx, bucket, key, versionID, tags, evTagPut)
+}
+
+// putTags replaces a version's tags, with event for notifications.
+func (s *Service) putTags(ctx context.Context, bucket, key, versionID string, tags []meta.Tag, event string) (string, error) {
 	if err := checkTags(tags); err != nil {
 		return "", err
 	}
@@ -40,7 +45,7 @@ func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID s
 		return "", err
 	}
 	if versionID == "" {
-		err := s.meta.UpdateObject(ctx, bucket, key, func(o *meta.Object) error {
+		err := s.meta.UpdateObject(s.events(ctx, bucket, event), bucket, key, func(o *meta.Object) error {
 			o.Tags = tags
 			versionID = o.VersionID
 			var err error
@@ -52,7 +57,7 @@ func (s *Service) PutObjectTagging(ctx context.Context, bucket, key, versionID s
 	if err := CheckVersionID(versionID); err != nil {
 		return "", err
 	}
-	return versionID, s.meta.UpdateVersion(ctx, bucket, key, versionID, func(o *meta.Object) error {
+	return versionID, s.meta.UpdateVersion(s.events(ctx, bucket, event), bucket, key, versionID, func(o *meta.Object) error {
 		if o.DeleteMarker {
 			return &DeleteMarkerError{VersionID: o.VersionID, LastModified: o.LastModified, Specified: true}
 		}
@@ -79,5 +84,5 @@ func (s *Service) GetObjectTagging(ctx context.Context, bucket, key, versionID s
 // DeleteObjectTagging removes the object version's tags and returns the
 // version's id.
 func (s *Service) DeleteObjectTagging(ctx context.Context, bucket, key, versionID string) (string, error) {
-	return s.PutObjectTagging(ctx, bucket, key, versionID, nil)
+	return s.putTags(ctx, bucket, key, versionID, nil, evTagDelete)
 }

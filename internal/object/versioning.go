@@ -152,7 +152,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 		if err := CheckVersionID(versionID); err != nil {
 			return DeleteResult{}, err
 		}
-		deleted, freed, err := s.meta.DeleteVersion(ctx, bucket, key, versionID)
+		deleted, freed, err := s.meta.DeleteVersion(s.events(ctx, bucket, causeDelete), bucket, key, versionID)
 		if err != nil {
 			return DeleteResult{}, err
 		}
@@ -168,7 +168,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 		return DeleteResult{}, err
 	}
 	if st == "" {
-		_, freed, err := s.meta.DeleteObject(ctx, bucket, key)
+		_, freed, err := s.meta.DeleteObject(s.events(ctx, bucket, causeDelete), bucket, key)
 		if err != nil {
 			return DeleteResult{}, err
 		}
@@ -176,7 +176,7 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 		return DeleteResult{}, nil
 	}
 	m := s.deleteMarker(bucket, key, st)
-	freed, err := s.meta.PutObject(ctx, m, nil)
+	freed, err := s.meta.PutObject(s.events(ctx, bucket, causeDelete), m, nil)
 	if err != nil {
 		return DeleteResult{}, err
 	}

@@ -250,7 +250,6 @@ func TestHostileRequests(t *testing.T) {
 			{"PATCH", "/" + b + "/ok", "MethodNotAllowed", 405},
 			{"PATCH", "/" + b, "MethodNotAllowed", 405},
 			{http.MethodPost, "/", "MethodNotAllowed", 405},
-			{http.MethodGet, "/" + b + "?notification", "NotImplemented", 501},
 			// Configurations no bucket can have yet read as unset, as on S3.
 			{http.MethodGet, "/" + b + "?policy", "NoSuchBucketPolicy", 404},
 			{http.MethodGet, "/" + b + "?cors", "NoSuchCORSConfiguration", 404},

@@ -133,6 +133,9 @@ func toAPIError(err error) (*APIError, bool) {
 	if errors.As(err, &le) {
 		return lifecycleError(le), true
 	}
+	if api, ok := notificationError(err); ok {
+		return api, true
+	}
 	var ia *object.InvalidArgumentError
 	if errors.As(err, &ia) {
 		e := errInvalidArgument.with(ia.Msg)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/firnhq/firn/internal/audit"
 	"github.com/firnhq/firn/internal/iam"
+	"github.com/firnhq/firn/internal/notify"
 	"github.com/firnhq/firn/internal/object"
 	"github.com/firnhq/firn/internal/s3api/sigv4"
 )
@@ -266,6 +267,7 @@ func (h *Handler) route(rq *request) error {
 		// No key can be stored under it, whatever the operation.
 		return errInvalidURI
 	}
+	rq.r = r.WithContext(notify.WithRequest(r.Context(), eventRequest(rq)))
 	if bucket == "" {
 		if r.Method == http.MethodGet {
 			return h.listBuckets(rq)
@@ -301,8 +303,10 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.putPublicAccessBlock(rq)
 		case rq.has("policy"):
 			return h.putBucketPolicy(rq)
+		case rq.has("notification"):
+			return h.putBucketNotification(rq)
 		case rq.has("tagging"), rq.has("acl"),
-			rq.has("cors"), rq.has("notification"), rq.has("replication"), rq.has("website"),
+			rq.has("cors"), rq.has("replication"), rq.has("website"),
 			rq.has("logging"), rq.has("object-lock"),
 			rq.has("ownershipControls"), rq.has("accelerate"), rq.has("requestPayment"):
 			return errNotImplemented
@@ -354,7 +358,9 @@ func (h *Handler) routeBucket(rq *request) error {
 			return h.getBucketPolicyStatus(rq)
 		case rq.has("policy"):
 			return h.getBucketPolicy(rq)
-		case rq.has("notification"), rq.has("logging"),
+		case rq.has("notification"):
+			return h.getBucketNotification(rq)
+		case rq.has("logging"),
 			rq.has("accelerate"), rq.has("requestPayment"),
 			rq.has("analytics"), rq.has("metrics"), rq.has("inventory"):
 			return errNotImplemented

@@ -14,7 +14,7 @@ import (
 // version, one entry per target naming the change ("put k v", "del k v",
 // "upd k v").
 func events(ctx context.Context, targets ...string) context.Context {
-	return meta.WithEvents(ctx, func(old, new *meta.Object) []meta.OutboxEntry {
+	return meta.WithEvents(ctx, func(old, new *meta.Object) ([]meta.OutboxEntry, error) {
 		var what string
 		switch {
 		case new == nil:
@@ -28,7 +28,10 @@ func events(ctx context.Context, targets ...string) context.Context {
 		for _, t := range targets {
 			out = append(out, meta.OutboxEntry{Target: t, Payload: []byte(what), Time: stamp})
 		}
-		return out
+		if new != nil && new.Key == "refused" {
+			return nil, errCheck
+		}
+		return out, nil
 	})
 }
 
@@ -83,6 +86,11 @@ func testOutboxWithChanges(t *testing.T, s meta.Store) {
 	must(t, "DeleteObject", err)
 	_, err = s.PutObject(t.Context(), newObject(bucket, "quiet"), nil)
 	must(t, "PutObject without events", err)
+	_, err = s.PutObject(ctx, newObject(bucket, "refused"), nil)
+	wantErr(t, "PutObject whose events fail", err, errCheck)
+	if _, err := s.GetObject(t.Context(), bucket, "refused"); !errors.Is(err, meta.ErrNoSuchKey) {
+		t.Errorf("a write whose events failed committed: %v", err)
+	}
 
 	want := []string{"put k1 null", "upd k1 null", "put k1 v2", "del k1 null", "del k1 v2"}
 	for _, target := range []string{"a", "b"} {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/firnhq/firn/internal/meta"
@@ -38,7 +39,18 @@ func (s *Store) UpdateLifecycle(ctx context.Context, updates []meta.LifecycleUpd
 			return err
 		}
 		defer dueOnly.Close()
+		withEvents := meta.EventsFrom(ctx) != nil
 		for _, u := range updates {
+			if withEvents && u.StorageClass != "" {
+				ok, err := classChange(ctx, tx, u)
+				if err != nil {
+					return err
+				}
+				if ok {
+					applied++
+				}
+				continue
+			}
 			var res sql.Result
 			if u.VersionID != "" {
 				res, err = tx.ExecContext(ctx, `UPDATE versions SET storage_class = CASE WHEN ? = '' THEN storage_class ELSE ? END, lc_due = ?
@@ -61,6 +73,35 @@ func (s *Store) UpdateLifecycle(ctx context.Context, updates []meta.LifecycleUpd
 		return nil
 	})
 	return applied, err
+}
+
+// classChange applies a lifecycle update that changes a version's class
+// and records its events (see meta.WithEvents); it reports whether the
+// version was still the one named.
+func classChange(ctx context.Context, tx *sql.Tx, u meta.LifecycleUpdate) (bool, error) {
+	table, where, args := "objects", "", []any{u.StorageClass, nanosOrZero(u.Due), u.Bucket, u.Key, u.ETag, nanos(u.Modified)}
+	if u.VersionID != "" {
+		table, where, args = "versions", " AND version_id = ?", append(args, u.VersionID)
+	}
+	var old string
+	err := tx.QueryRowContext(ctx, `SELECT storage_class FROM `+table+` WHERE bucket = ? AND key = ? AND etag = ? AND mtime = ?`+where,
+		append([]any{}, args[2:]...)...).Scan(&old)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	next := meta.Object{Bucket: u.Bucket, Key: u.Key, ETag: u.ETag, LastModified: u.Modified, LifecycleDue: u.Due}
+	err = tx.QueryRowContext(ctx, `UPDATE `+table+` SET storage_class = ?, lc_due = ?
+		WHERE bucket = ? AND key = ? AND etag = ? AND mtime = ?`+where+` RETURNING version_id, size, storage_class`, args...).
+		Scan(&next.VersionID, &next.Size, &next.StorageClass)
+	if err != nil {
+		return false, err
+	}
+	prev := next
+	prev.StorageClass = old
+	return true, emit(ctx, tx, &prev, &next)
 }
 
 // LifecycleBacklog implements meta.Store.

@@ -50,7 +50,11 @@ func emit(ctx context.Context, tx *sql.Tx, old, new *meta.Object) error {
 	if fn == nil {
 		return nil
 	}
-	return appendOutbox(ctx, tx, fn(old, new), time.Time{})
+	entries, err := fn(old, new)
+	if err != nil {
+		return err
+	}
+	return appendOutbox(ctx, tx, entries, time.Time{})
 }
 
 // appendOutbox writes the entries of one event. With AUTOINCREMENT the

@@ -1,0 +1,280 @@
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithy "github.com/aws/smithy-go"
+
+	"github.com/firnhq/firn/internal/config"
+)
+
+// s3Event mirrors the fields of AWS's event message that consumers read.
+type s3Event struct {
+	Records []struct {
+		EventVersion string `json:"eventVersion"`
+		EventSource  string `json:"eventSource"`
+		EventName    string `json:"eventName"`
+		EventTime    string `json:"eventTime"`
+		UserIdentity struct {
+			PrincipalID string `json:"principalId"`
+		} `json:"userIdentity"`
+		S3 struct {
+			ConfigurationID string `json:"configurationId"`
+			Bucket          struct {
+				Name string `json:"name"`
+				ARN  string `json:"arn"`
+			} `json:"bucket"`
+			Object struct {
+				Key       string `json:"key"`
+				Size      int64  `json:"size"`
+				ETag      string `json:"eTag"`
+				VersionID string `json:"versionId"`
+				Sequencer string `json:"sequencer"`
+			} `json:"object"`
+		} `json:"s3"`
+		GlacierEventData *struct {
+			RestoreEventData struct {
+				Expiry       string `json:"lifecycleRestorationExpiryTime"`
+				StorageClass string `json:"lifecycleRestoreStorageClass"`
+			} `json:"restoreEventData"`
+		} `json:"glacierEventData"`
+	} `json:"Records"`
+	Event string `json:"Event"` // s3:TestEvent
+}
+
+// receiver is a webhook that records what it is sent, checking the
+// signature.
+type receiver struct {
+	t      *testing.T
+	secret string
+	mu     sync.Mutex
+	events []s3Event
+	fail   bool // answer 503
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	mac := hmac.New(sha256.New, []byte(rc.secret))
+	mac.Write(body)
+	if r.Header.Get("X-Firn-Signature") != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
+		rc.t.Errorf("webhook signature %q does not match", r.Header.Get("X-Firn-Signature"))
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.fail {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	var e s3Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		rc.t.Errorf("webhook body %s: %v", body, err)
+	}
+	rc.events = append(rc.events, e)
+}
+
+// names returns the event names received so far ("TestEvent" for test
+// events), with their keys.
+func (rc *receiver) names() []string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []string
+	for _, e := range rc.events {
+		if e.Event != "" {
+			out = append(out, "TestEvent")
+			continue
+		}
+		for _, r := range e.Records {
+			out = append(out, r.EventName+" "+r.S3.Object.Key)
+		}
+	}
+	return out
+}
+
+func (rc *receiver) waitFor(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := rc.names()
+		if len(got) >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startWithWebhook(t *testing.T, rc *receiver) *s3.Client {
+	hook := httptest.NewServer(rc)
+	t.Cleanup(hook.Close)
+	_, c := startFirn(t, "AK", "SK", nil, func(cfg *config.Server) {
+		cfg.Targets = []config.Target{{Name: "hook", Kind: "webhook", URL: hook.URL + "/events", Options: map[string]string{"secret": rc.secret}}}
+		cfg.NotifyRetryMin, cfg.NotifyRetryMax = 20*time.Millisecond, 100*time.Millisecond
+	})
+	return c
+}
+
+const hookARN = "arn:aws:sqs:us-east-1:000000000000:hook"
+
+// TestNotificationsWebhook: a bucket configuration with the SDK, the test
+// event, and the events of writes, copies, multipart uploads, tagging,
+// deletes and restores arrive as AWS's JSON, filtered by prefix, in order.
+func TestNotificationsWebhook(t *testing.T) {
+	ctx := context.Background()
+	rc := &receiver{t: t, secret: "hook-secret"}
+	c := startWithWebhook(t, rc)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("media")}); err != nil {
+		t.Fatal(err)
+	}
+	// No configuration yet: an empty one.
+	got, err := c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("media")})
+	if err != nil || len(got.QueueConfigurations)+len(got.TopicConfigurations)+len(got.LambdaFunctionConfigurations) != 0 {
+		t.Fatalf("empty configuration: %+v %v", got, err)
+	}
+	// An unknown destination is refused and changes nothing.
+	_, err = c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("media"),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{{
+			QueueArn: aws.String("arn:aws:sqs:us-east-1:000000000000:nope"), Events: []types.Event{"s3:ObjectCreated:*"}}}}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidArgument" || !strings.Contains(ae.ErrorMessage(), "Unable to validate the following destination configurations") {
+		t.Fatalf("unknown destination: %v", err)
+	}
+	filter := &types.NotificationConfigurationFilter{Key: &types.S3KeyFilter{FilterRules: []types.FilterRule{{Name: "prefix", Value: aws.String("docs/")}}}}
+	_, err = c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("media"),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{{
+			Id: aws.String("docs"), QueueArn: aws.String(hookARN), Filter: filter,
+			Events: []types.Event{"s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:ObjectRestore:*", "s3:ObjectTagging:*"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String("media")})
+	if err != nil || len(got.QueueConfigurations) != 1 || aws.ToString(got.QueueConfigurations[0].Id) != "docs" ||
+		aws.ToString(got.QueueConfigurations[0].QueueArn) != hookARN || len(got.QueueConfigurations[0].Events) != 4 {
+		t.Fatalf("configuration read back: %+v %v", got, err)
+	}
+	if names := rc.waitFor(t, 1); len(names) != 1 || names[0] != "TestEvent" {
+		t.Fatalf("after saving the configuration: %v, want one TestEvent", names)
+	}
+
+	put := func(key, class string) {
+		t.Helper()
+		in := &s3.PutObjectInput{Bucket: aws.String("media"), Key: aws.String(key), Body: strings.NewReader("hello " + key)}
+		if class != "" {
+			in.StorageClass = types.StorageClass(class)
+		}
+		if _, err := c.PutObject(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("docs/a b.txt", "")
+	put("other/skip.txt", "")
+	if _, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String("media"), Key: aws.String("docs/copy"), CopySource: aws.String("media/other/skip.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	mp, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("media"), Key: aws.String("docs/mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("media"), Key: aws.String("docs/mp"), UploadId: mp.UploadId,
+		PartNumber: aws.Int32(1), Body: strings.NewReader("part")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("media"), Key: aws.String("docs/mp"), UploadId: mp.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String("media"), Key: aws.String("docs/mp"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: aws.String("media"), Key: aws.String("docs/mp")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("media"), Key: aws.String("docs/copy")}); err != nil {
+		t.Fatal(err)
+	}
+	put("docs/cold", "GLACIER")
+	if _, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: aws.String("media"), Key: aws.String("docs/cold"),
+		RestoreRequest: &types.RestoreRequest{Days: aws.Int32(2), GlacierJobParameters: &types.GlacierJobParameters{Tier: types.TierExpedited}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"TestEvent", "ObjectCreated:Put docs/a+b.txt", "ObjectCreated:Copy docs/copy",
+		"ObjectCreated:CompleteMultipartUpload docs/mp", "ObjectTagging:Put docs/mp", "ObjectTagging:Delete docs/mp",
+		"ObjectRemoved:Delete docs/copy", "ObjectCreated:Put docs/cold", "ObjectRestore:Post docs/cold", "ObjectRestore:Completed docs/cold"}
+	names := rc.waitFor(t, len(want))
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	last := ""
+	for i, e := range rc.events[1:] {
+		r := e.Records[0]
+		if r.EventVersion == "" || r.EventSource != "aws:s3" || r.S3.Bucket.Name != "media" || r.S3.Bucket.ARN != "arn:aws:s3:::media" ||
+			r.S3.ConfigurationID != "docs" || r.S3.Object.Sequencer <= last {
+			t.Errorf("event %d: %+v", i, r)
+		}
+		last = r.S3.Object.Sequencer
+		if strings.HasPrefix(r.EventName, "ObjectCreated:Put") && (r.S3.Object.Size == 0 || r.S3.Object.ETag == "") {
+			t.Errorf("created event without size or eTag: %+v", r)
+		}
+	}
+	done := rc.events[len(rc.events)-1].Records[0]
+	if done.GlacierEventData == nil || done.GlacierEventData.RestoreEventData.StorageClass != "GLACIER" || done.GlacierEventData.RestoreEventData.Expiry == "" {
+		t.Errorf("restore completed without glacierEventData: %+v", done)
+	}
+	if p := rc.events[1].Records[0].UserIdentity.PrincipalID; p != "AK" {
+		t.Errorf("principal of a PUT: %q", p)
+	}
+}
+
+// TestNotificationsRetry: a webhook that fails gets the events again
+// once it answers, none lost, in order.
+func TestNotificationsRetry(t *testing.T) {
+	ctx := context.Background()
+	rc := &receiver{t: t, secret: "s"}
+	c := startWithWebhook(t, rc)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("retries")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("retries"),
+		SkipDestinationValidation: aws.Bool(true),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{{
+			QueueArn: aws.String(hookARN), Events: []types.Event{"s3:ObjectCreated:Put"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.mu.Lock()
+	rc.fail = true
+	rc.mu.Unlock()
+	for _, k := range []string{"k1", "k2", "k3"} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("retries"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(rc.names()); n != 0 {
+		t.Fatalf("%d events recorded by a failing webhook", n)
+	}
+	rc.mu.Lock()
+	rc.fail = false
+	rc.mu.Unlock()
+	want := "ObjectCreated:Put k1,ObjectCreated:Put k2,ObjectCreated:Put k3"
+	if got := strings.Join(rc.waitFor(t, 3), ","); got != want {
+		t.Fatalf("after recovery: %s, want %s", got, want)
+	}
+}
