@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/firnhq/firn/internal/testenv"
 )
 
 // Addresses of the services the tests use; FIRN_TEST_<NAME>_ADDR
@@ -25,14 +27,11 @@ func serviceAddr(name, def string) string {
 	return def
 }
 
-// needService skips t unless addr accepts TCP connections.
+// needService skips t unless addr accepts TCP connections (fails it
+// instead when FIRN_REQUIRE_SERVICES=1, as in CI).
 func needService(t *testing.T, name, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		t.Skipf("%s not reachable at %s: %v", name, addr, err)
-	}
-	c.Close()
+	testenv.Service(t, name, addr)
 }
 
 // suffix returns a random suffix for names the test creates.

@@ -9,7 +9,7 @@ import (
 )
 
 // pgConn connects a test client to PostgreSQL, skipping when it is
-// absent; it returns the host:port and the URL path and query.
+// absent; it returns the server's host:port and the connection.
 func pgConn(t *testing.T) (addr string, conn *pgx.Conn) {
 	t.Helper()
 	addr = serviceAddr("POSTGRES", "127.0.0.1:5432")
