@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +48,14 @@ type s3Event struct {
 				Sequencer string `json:"sequencer"`
 			} `json:"object"`
 		} `json:"s3"`
+		LifecycleEventData *struct {
+			TransitionEventData struct {
+				DestinationStorageClass string `json:"destinationStorageClass"`
+			} `json:"transitionEventData"`
+		} `json:"lifecycleEventData"`
+		IntelligentTieringEventData *struct {
+			DestinationAccessTier string `json:"destinationAccessTier"`
+		} `json:"intelligentTieringEventData"`
 		GlacierEventData *struct {
 			RestoreEventData struct {
 				Expiry       string `json:"lifecycleRestorationExpiryTime"`
@@ -117,12 +126,15 @@ func (rc *receiver) waitFor(t *testing.T, n int) []string {
 	}
 }
 
-func startWithWebhook(t *testing.T, rc *receiver) *s3.Client {
+func startWithWebhook(t *testing.T, rc *receiver, tune ...func(*config.Server)) *s3.Client {
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
 	_, c := startFirn(t, "AK", "SK", nil, func(cfg *config.Server) {
 		cfg.Targets = []config.Target{{Name: "hook", Kind: "webhook", URL: hook.URL + "/events", Options: map[string]string{"secret": rc.secret}}}
 		cfg.NotifyRetryMin, cfg.NotifyRetryMax = 20*time.Millisecond, 100*time.Millisecond
+		for _, f := range tune {
+			f(cfg)
+		}
 	})
 	return c
 }
@@ -276,5 +288,130 @@ func TestNotificationsRetry(t *testing.T) {
 	want := "ObjectCreated:Put k1,ObjectCreated:Put k2,ObjectCreated:Put k3"
 	if got := strings.Join(rc.waitFor(t, 3), ","); got != want {
 		t.Fatalf("after recovery: %s, want %s", got, want)
+	}
+}
+
+// TestNotificationsLifecycle: lifecycle transitions (a class change in
+// place and a move to the archive), expirations and the expiry of a
+// restored copy produce their events, from s3.amazonaws.com.
+func TestNotificationsLifecycle(t *testing.T) {
+	ctx := context.Background()
+	rc := &receiver{t: t, secret: "s"}
+	c := startWithWebhook(t, rc, func(cfg *config.Server) { cfg.DayLength = 50 * time.Millisecond })
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("aging")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("aging"),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{{
+			QueueArn: aws.String(hookARN), Events: []types.Event{"s3:LifecycleTransition", "s3:LifecycleExpiration:*", "s3:ObjectRestore:Delete", "s3:IntelligentTiering"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String("aging"),
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{
+			ID: aws.String("age"), Status: types.ExpirationStatusEnabled, Filter: &types.LifecycleRuleFilter{Prefix: aws.String("logs/")},
+			Transitions: []types.Transition{{Days: aws.Int32(30), StorageClass: types.TransitionStorageClassStandardIa},
+				{Days: aws.Int32(60), StorageClass: types.TransitionStorageClassGlacier}},
+			Expiration: &types.LifecycleExpiration{Days: aws.Int32(90)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("aging"), Key: aws.String("logs/a"),
+		Body: strings.NewReader(strings.Repeat("log line\n", 20000))}); err != nil { // above the 128 KiB transition minimum
+		t.Fatal(err)
+	}
+	_, err = c.PutBucketIntelligentTieringConfiguration(ctx, &s3.PutBucketIntelligentTieringConfigurationInput{Bucket: aws.String("aging"), Id: aws.String("deep"),
+		IntelligentTieringConfiguration: &types.IntelligentTieringConfiguration{Id: aws.String("deep"), Status: types.IntelligentTieringStatusEnabled,
+			Tierings: []types.Tiering{{AccessTier: types.IntelligentTieringAccessTierArchiveAccess, Days: aws.Int32(90)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("aging"), Key: aws.String("tiered"), StorageClass: types.StorageClassIntelligentTiering,
+		Body: strings.NewReader(strings.Repeat("x", 200<<10))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("aging"), Key: aws.String("cold"), Body: strings.NewReader("c"),
+		StorageClass: types.StorageClassGlacier}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: aws.String("aging"), Key: aws.String("cold"),
+		RestoreRequest: &types.RestoreRequest{Days: aws.Int32(1), GlacierJobParameters: &types.GlacierJobParameters{Tier: types.TierExpedited}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"TestEvent", "ObjectRestore:Delete cold", "LifecycleTransition logs/a", "LifecycleTransition logs/a", "LifecycleExpiration:Delete logs/a",
+		"IntelligentTiering tiered"}
+	got := rc.waitFor(t, len(want))
+	// The Intelligent-Tiering move and the expiration fall on the same
+	// model day: compare as sets, each key's events in order.
+	if g, w := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want)); !slices.Equal(g, w) ||
+		strings.Join(slices.DeleteFunc(slices.Clone(got), func(s string) bool { return !strings.HasSuffix(s, "logs/a") }), ",") !=
+			"LifecycleTransition logs/a,LifecycleTransition logs/a,LifecycleExpiration:Delete logs/a" {
+		t.Fatalf("events: %v, want %v", got, want)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var classes []string
+	for _, e := range rc.events[1:] {
+		r := e.Records[0]
+		if r.UserIdentity.PrincipalID != "s3.amazonaws.com" || r.EventVersion != "2.3" {
+			t.Errorf("%s: principal %q, version %q", r.EventName, r.UserIdentity.PrincipalID, r.EventVersion)
+		}
+		if r.LifecycleEventData != nil {
+			classes = append(classes, r.LifecycleEventData.TransitionEventData.DestinationStorageClass)
+		}
+		if r.EventName == "IntelligentTiering" && (r.IntelligentTieringEventData == nil || r.IntelligentTieringEventData.DestinationAccessTier != "ARCHIVE_ACCESS") {
+			t.Errorf("IntelligentTiering event without its tier: %+v", r)
+		}
+	}
+	if strings.Join(classes, ",") != "STANDARD_IA,GLACIER" {
+		t.Errorf("transition classes: %v", classes)
+	}
+}
+
+// TestNotificationsVersioned: in a versioned bucket a DELETE creates a
+// marker (ObjectRemoved:DeleteMarkerCreated with the marker's version
+// id) and deleting a version is ObjectRemoved:Delete with its id.
+func TestNotificationsVersioned(t *testing.T) {
+	ctx := context.Background()
+	rc := &receiver{t: t, secret: "s"}
+	c := startWithWebhook(t, rc)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("versions")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("versions"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("versions"),
+		NotificationConfiguration: &types.NotificationConfiguration{TopicConfigurations: []types.TopicConfiguration{{
+			TopicArn: aws.String("arn:aws:sns:us-east-1:000000000000:hook"), Events: []types.Event{"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("versions"), Key: aws.String("doc"), Body: strings.NewReader("v1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	del, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("versions"), Key: aws.String("doc")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("versions"), Key: aws.String("doc"), VersionId: put.VersionId}); err != nil {
+		t.Fatal(err)
+	}
+	want := "TestEvent,ObjectCreated:Put doc,ObjectRemoved:DeleteMarkerCreated doc,ObjectRemoved:Delete doc"
+	if got := strings.Join(rc.waitFor(t, 4), ","); got != want {
+		t.Fatalf("events: %s, want %s", got, want)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for i, vid := range []string{aws.ToString(put.VersionId), aws.ToString(del.VersionId), aws.ToString(put.VersionId)} {
+		o := rc.events[i+1].Records[0].S3.Object
+		if o.VersionID != vid || vid == "" {
+			t.Errorf("event %d: versionId %q, want %q", i+1, o.VersionID, vid)
+		}
+		if i > 0 && (o.Size != 0 || o.ETag != "") {
+			t.Errorf("removal event %d with size or eTag: %+v", i+1, o)
+		}
 	}
 }
