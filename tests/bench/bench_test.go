@@ -92,6 +92,13 @@ func runWithServer(m *testing.M) (int, error) {
 	// FIRN_BENCH_ARGS adds server flags, e.g. "--inline-max 0" to measure
 	// small objects stored as files.
 	args = append(args, strings.Fields(os.Getenv("FIRN_BENCH_ARGS"))...)
+	// With NATS on this machine, the server gets notification targets
+	// for the notification benchmarks (notify_bench_test.go).
+	if cfg, err := notifyConfig(dir); err != nil {
+		return 0, err
+	} else if cfg != "" {
+		args = append(args, "--config", cfg)
+	}
 	server = exec.Command(bin, args...)
 	server.Env = append(os.Environ(), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)
 	if os.Getenv("FIRN_BENCH_SSE") != "" {

@@ -48,6 +48,8 @@ type server struct {
 	CAFile      string
 
 	logPath string
+	binPath string // the firn binary it runs
+	data    string // its data directory
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	waitErr error
@@ -145,13 +147,13 @@ func startServer(dir string, extra ...string) (*server, error) {
 			return nil, err
 		}
 		s := &server{Addr: fmt.Sprintf("127.0.0.1:%d", port), logPath: filepath.Join(dir, fmt.Sprintf("firn-%d.log", attempt)),
-			exited: make(chan struct{})}
+			binPath: bin, data: filepath.Join(dir, fmt.Sprintf("data-%d", attempt)), exited: make(chan struct{})}
 		s.Endpoint = "http://" + s.Addr
 		logf, err := os.Create(s.logPath)
 		if err != nil {
 			return nil, err
 		}
-		argv := []string{"server", "--data", filepath.Join(dir, fmt.Sprintf("data-%d", attempt)), "--address", s.Addr,
+		argv := []string{"server", "--data", s.data, "--address", s.Addr,
 			// Restores complete as fast as the disk allows.
 			"--restore-latency", "Expedited=0s,Standard=0s,Bulk=0s"}
 		s.cmd = exec.Command(bin, append(argv, extra...)...)
@@ -499,3 +501,9 @@ func readLines(s string) []string {
 	}
 	return out
 }
+
+// bin is the firn binary the server runs, for admin commands.
+func (s *server) bin() string { return s.binPath }
+
+// dataDir is the server's data directory.
+func (s *server) dataDir() string { return s.data }

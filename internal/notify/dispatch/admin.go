@@ -27,7 +27,7 @@ func (d *Dispatcher) Add(ctx context.Context, s target.Spec) error {
 	if err := d.reg.add(ctx, s); err != nil {
 		return err
 	}
-	d.sync(ctx)
+	d.resync()
 	return nil
 }
 
@@ -37,7 +37,7 @@ func (d *Dispatcher) Remove(ctx context.Context, name string) error {
 	if err := d.reg.remove(ctx, name); err != nil {
 		return err
 	}
-	d.sync(ctx)
+	d.resync()
 	return nil
 }
 

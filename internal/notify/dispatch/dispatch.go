@@ -61,6 +61,11 @@ type Config struct {
 	// Reload is how often targets added or removed on other nodes are
 	// noticed (default 10 s).
 	Reload time.Duration
+	// Linger is how long a loop woken by Notify waits before reading the
+	// outbox, so that the events of concurrent writes travel (and are
+	// acknowledged in the store) together rather than one write each
+	// (default 10 ms; negative: none).
+	Linger time.Duration
 	// Open opens a target (default target.Open); tests replace it.
 	Open func(ctx context.Context, s target.Spec) (target.Target, error)
 }
@@ -74,6 +79,7 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	loops    map[string]*loop // running delivery loops by target name
 	reloaded time.Time        // when Resolve last reloaded the targets
+	runCtx   context.Context  // Run's context while it runs
 	wg       sync.WaitGroup
 }
 
@@ -119,6 +125,9 @@ func New(ctx context.Context, c Config) (*Dispatcher, error) {
 	if c.Reload <= 0 {
 		c.Reload = 10 * time.Second
 	}
+	if c.Linger == 0 {
+		c.Linger = 10 * time.Millisecond
+	}
 	if c.Open == nil {
 		c.Open = target.Open
 	}
@@ -148,7 +157,11 @@ func (d *Dispatcher) Resolve(arn string) (string, bool) {
 	}
 	d.mu.Unlock()
 	if stale && d.reg.load(context.Background()) == nil {
-		return d.reg.resolve(arn)
+		name, ok = d.reg.resolve(arn)
+		if ok {
+			go d.resync() // start delivering to the target found
+		}
+		return name, ok
 	}
 	return name, false
 }
@@ -167,6 +180,9 @@ func (d *Dispatcher) Notify() {
 
 // Run delivers until ctx ends, then waits for the loops to stop.
 func (d *Dispatcher) Run(ctx context.Context) {
+	d.mu.Lock()
+	d.runCtx = ctx
+	d.mu.Unlock()
 	d.sync(ctx)
 	t := time.NewTicker(d.cfg.Reload)
 	defer t.Stop()
@@ -186,6 +202,17 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			}
 			d.sync(ctx)
 		}
+	}
+}
+
+// resync syncs the loops of a running dispatcher with the registry
+// (nothing when it does not run: loops live in Run's context).
+func (d *Dispatcher) resync() {
+	d.mu.Lock()
+	run := d.runCtx
+	d.mu.Unlock()
+	if run != nil {
+		d.sync(run)
 	}
 }
 
@@ -271,6 +298,12 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 		select {
 		case <-ctx.Done():
 		case <-l.wake:
+			if d.cfg.Linger > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(d.cfg.Linger):
+				}
+			}
 		case <-time.After(wait):
 		}
 	}
