@@ -10,6 +10,7 @@ import (
 	"path"
 	"time"
 
+	"github.com/firnhq/firn/internal/notify/target"
 	"github.com/firnhq/firn/s3archive"
 )
 
@@ -22,6 +23,22 @@ DEEP_ARCHIVE, an Intelligent-Tiering archive tier) is restored first and
 waited for. DEST defaults to the key's base name; "-" is standard output.
 Run it again after an interruption to resume waiting for the same restore.
 Works against firn or any S3 endpoint (AWS credentials chain and profiles).
+
+Notifications: --notify DEST (repeatable) sends S3 event messages (AWS's
+JSON) about the restore: ObjectRestore:Post when this run requests it or
+finds it running, ObjectRestore:Completed when the object is readable
+(not with --no-wait). Nothing is sent for an object that needs no
+restore. DEST is one of
+  https://… or http://…                    a webhook (HMAC signature with
+                                           --notify-secret-env VAR)
+  nats://HOST:PORT/SUBJECT[?stream=NAME]   a JetStream publish; without
+                                           stream, a stream capturing
+                                           SUBJECT must exist
+  mailto:ADDR or ADDR                      an email, via the SMTP server of
+                                           FIRN_SMTP_URL (smtp://[USER:PASS@]HOST[:PORT]),
+                                           from FIRN_SMTP_FROM (default firn@HOSTNAME)
+A notification that cannot be delivered is a warning on stderr (and
+counted in --json's "notify_errors"); it does not change the exit code.
 
 Exit codes: 0 downloaded (or, with --no-wait, restore requested or
 running: see --json), 1 failure, 2 usage.
@@ -44,6 +61,8 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	owner := fs.String("expected-bucket-owner", "", "account id the bucket must belong to")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
 	timeout := fs.Duration("timeout", 0, "give up waiting after this long (0: never)")
+	var nf notifyFlags
+	nf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -68,6 +87,12 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 1 {
 		dest = pos[0]
 	}
+	nt, err := nf.open(ctx, "firn get", os.Getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn get:", err)
+		return ExitUsage
+	}
+	defer nt.close()
 	c, err := conn.client(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "firn get:", err)
@@ -79,17 +104,35 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	src := "s3://" + *bucket + "/" + *key
+	// restoring: this run requested the restore or found it running,
+	// and has sent ObjectRestore:Post (when notifying).
+	restoring := false
+	notifyEvent := func(name, class string) {
+		if nt == nil {
+			return
+		}
+		e := headEvent(ctx, c, name, *bucket, *key, *version, *owner, class)
+		nt.send(ctx, []target.Message{restoreMessage(e, *version)})
+	}
 	opts := s3archive.Options{Days: *days, Tier: *tier, VersionID: *version, NoWait: *noWait, ExpectedBucketOwner: *owner,
 		OnEvent: func(e s3archive.Event) {
-			if *asJSON {
-				return
+			if !*asJSON {
+				switch e.Kind {
+				case s3archive.Requested:
+					fmt.Fprintf(stderr, "%s is in %s: restore requested (%s tier), expected by %s\n", src, classOf(e.StorageClass, e.ArchiveStatus),
+						e.Tier, e.ExpectedReady.Local().Format(time.RFC1123))
+				case s3archive.Waiting:
+					fmt.Fprintf(stderr, "waiting for the restore of %s (expected by %s)\n", src, e.ExpectedReady.Local().Format(time.RFC1123))
+				}
 			}
-			switch e.Kind {
-			case s3archive.Requested:
-				fmt.Fprintf(stderr, "%s is in %s: restore requested (%s tier), expected by %s\n", src, classOf(e.StorageClass, e.ArchiveStatus),
-					e.Tier, e.ExpectedReady.Local().Format(time.RFC1123))
-			case s3archive.Waiting:
-				fmt.Fprintf(stderr, "waiting for the restore of %s (expected by %s)\n", src, e.ExpectedReady.Local().Format(time.RFC1123))
+			switch {
+			case (e.Kind == s3archive.Requested || e.Kind == s3archive.Waiting) && !restoring:
+				// Requested by this run, or (a Waiting before any
+				// Requested) found running.
+				restoring = true
+				notifyEvent(eventRestorePost, e.StorageClass)
+			case e.Kind == s3archive.Ready && restoring:
+				notifyEvent(eventRestoreCompleted, e.StorageClass)
 			}
 		}}
 	out, err := s3archive.GetObject(ctx, c, *bucket, *key, opts)
@@ -98,10 +141,16 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		state := "restoring"
 		if pe.Err != nil {
 			fmt.Fprintln(stderr, "firn get: stopped waiting:", pe.Err, "(run it again to resume)")
+		} else if !restoring {
+			// --no-wait found the restore running: no event told of it.
+			restoring = true
+			notifyEvent(eventRestorePost, pe.StorageClass)
 		}
 		if *asJSON {
-			printJSON(stdout, stderr, map[string]any{"source": src, "state": state, "storage_class": pe.StorageClass,
-				"archive_status": pe.ArchiveStatus, "tier": pe.Tier, "expected_ready": pe.ExpectedReady.UTC()})
+			result := map[string]any{"source": src, "state": state, "storage_class": pe.StorageClass,
+				"archive_status": pe.ArchiveStatus, "tier": pe.Tier, "expected_ready": pe.ExpectedReady.UTC()}
+			nt.addCounts(result)
+			printJSON(stdout, stderr, result)
 		} else if pe.Err == nil {
 			fmt.Fprintf(stderr, "restore of %s under way; run `firn get` again after %s\n", src, pe.ExpectedReady.Local().Format(time.RFC1123))
 		}
@@ -142,7 +191,9 @@ func runGet(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitFailure
 	}
 	if *asJSON {
-		return printJSON(stdout, stderr, map[string]any{"source": src, "state": "downloaded", "dest": dest, "bytes": n})
+		result := map[string]any{"source": src, "state": "downloaded", "dest": dest, "bytes": n}
+		nt.addCounts(result)
+		return printJSON(stdout, stderr, result)
 	}
 	if dest != "-" {
 		fmt.Fprintf(stderr, "%s -> %s (%d bytes)\n", src, dest, n)

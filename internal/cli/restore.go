@@ -8,11 +8,17 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/firnhq/firn/internal/bulkrestore"
 	"github.com/firnhq/firn/internal/lifecycle/sim"
+	"github.com/firnhq/firn/internal/notify"
+	"github.com/firnhq/firn/internal/notify/target"
 	"github.com/firnhq/firn/s3archive"
 )
 
@@ -28,6 +34,18 @@ us-east-1 list prices unless --prices names a file) and the expected
 completion per tier; --dry-run stops there. Objects already restoring or
 restored are not requested again, so running it again continues where an
 interrupted run stopped. Works against firn or any S3 endpoint.
+
+Notifications: --notify DEST (repeatable) sends S3 event messages (AWS's
+JSON), one per object: ObjectRestore:Post for each object whose restore
+this run requested or found running (after the requests), and with
+--wait ObjectRestore:Completed for each of them as it becomes readable.
+Objects already restored send nothing. DEST is an https:// or http://
+webhook (--notify-secret-env VAR names the variable holding its HMAC
+secret), nats://HOST:PORT/SUBJECT[?stream=NAME] (JetStream; without
+stream, a stream capturing SUBJECT must exist) or an email address
+(mailto:ADDR or ADDR: one email per object, via FIRN_SMTP_URL, from
+FIRN_SMTP_FROM). Undelivered notifications are warnings (and --json's
+"notify_errors"), not failures: the exit code does not change.
 
 Exit codes: 0 done, 1 some requests failed or the wait was cut short, 2 usage.
 `
@@ -53,8 +71,14 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	poll := fs.Duration("poll", 5*time.Second, "with --wait, how often to check")
 	owner := fs.String("expected-bucket-owner", "", "account id the bucket must belong to")
 	asJSON := fs.Bool("json", false, "print JSON")
+	var nf notifyFlags
+	nf.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
+		return ExitUsage
+	}
+	if status && len(nf.dests) > 0 {
+		fmt.Fprintln(stderr, "firn restore status:", errNotifyStatus)
 		return ExitUsage
 	}
 	if len(pos) != 1 {
@@ -92,6 +116,12 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return ExitUsage
 		}
 	}
+	nt, err := nf.open(ctx, "firn restore", os.Getenv, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn restore:", err)
+		return ExitUsage
+	}
+	defer nt.close()
 	c, err := conn.client(ctx)
 	if err != nil {
 		fmt.Fprintln(stderr, "firn restore:", err)
@@ -132,11 +162,33 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		code = ExitFailure
 	}
 	result := map[string]any{"plan": plan, "requested": len(plan.ToRequest)}
+	var restoring map[string]bool // keys whose restore this run initiated or found running
+	if nt != nil {
+		nt.beforeWarn = bar.done
+		restoring = initiated(ctx, c, bucket, items, plan, reqErr != nil, *conc, *owner)
+		nt.send(ctx, postMessages(c.Options().Region, bucket, items, restoring))
+	}
 	if *wait {
 		start := time.Now()
-		err := bulkrestore.Wait(ctx, c, bucket, items, *conc, *poll, *owner, func(p bulkrestore.Progress) {
+		progress := func(p bulkrestore.Progress) {
 			bar.show("ready %d/%d objects (%s), %d restoring, %s", p.Ready, p.Total, human(p.ReadyBytes), p.Waiting, time.Since(start).Round(time.Second))
-		})
+		}
+		var err error
+		if nt == nil {
+			err = bulkrestore.Wait(ctx, c, bucket, items, *conc, *poll, *owner, progress)
+		} else {
+			region := c.Options().Region
+			err = waitEach(ctx, c, bucket, items, *conc, *poll, *owner, progress, func(ready []readyObject) {
+				var msgs []target.Message
+				for _, r := range ready {
+					if restoring[r.Key] {
+						msgs = append(msgs, restoreMessage(notify.Event{Name: eventRestoreCompleted, Time: r.At, Region: region,
+							Bucket: bucket, Key: r.Key, Size: r.Size, RestoreExpiry: r.RestoredUntil, RestoreClass: r.StorageClass}, ""))
+					}
+				}
+				nt.send(ctx, msgs)
+			})
+		}
 		bar.done()
 		if err != nil {
 			fmt.Fprintln(stderr, "firn restore: wait:", err, "(run it again to continue)")
@@ -147,9 +199,139 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 	}
 	if *asJSON {
+		nt.addCounts(result)
 		printJSON(stdout, stderr, result)
 	}
 	return code
+}
+
+// initiated returns the keys of the archived objects whose restore this
+// run requested or found running. When some requests failed (or were
+// cut short), the objects the plan requested are read back to learn
+// which restores run.
+func initiated(ctx context.Context, c *s3.Client, bucket string, items []bulkrestore.Item, plan *bulkrestore.Plan, failed bool,
+	conc int, owner string) map[string]bool {
+	keys := map[string]bool{}
+	for _, it := range items {
+		if it.Archived && it.Restoring {
+			keys[it.Key] = true
+		}
+	}
+	if !failed {
+		for _, it := range plan.ToRequest {
+			keys[it.Key] = true
+		}
+		return keys
+	}
+	sts := make([]s3archive.Status, len(plan.ToRequest))
+	ok := make([]bool, len(plan.ToRequest))
+	forEach(ctx, conc, len(plan.ToRequest), func(i int) {
+		st, err := s3archive.Head(ctx, c, bucket, plan.ToRequest[i].Key, s3archive.Options{ExpectedBucketOwner: owner})
+		sts[i], ok[i] = st, err == nil
+	})
+	for i, it := range plan.ToRequest {
+		if ok[i] && (sts[i].Restoring || !sts[i].RestoredUntil.IsZero()) {
+			keys[it.Key] = true
+		}
+	}
+	return keys
+}
+
+// postMessages returns the ObjectRestore:Post messages of the items in
+// keys, in the items' order.
+func postMessages(region, bucket string, items []bulkrestore.Item, keys map[string]bool) []target.Message {
+	var msgs []target.Message
+	now := time.Now()
+	for _, it := range items {
+		if keys[it.Key] {
+			msgs = append(msgs, restoreMessage(notify.Event{Name: eventRestorePost, Time: now, Region: region, Bucket: bucket,
+				Key: it.Key, Size: it.Size, RestoreClass: it.StorageClass}, ""))
+		}
+	}
+	return msgs
+}
+
+// readyObject is an object found readable by waitEach.
+type readyObject struct {
+	Key string
+	s3archive.Status
+	At time.Time
+}
+
+// waitEach is bulkrestore.Wait telling which objects became readable
+// (bulkrestore.Wait only counts them): it polls the archived objects of
+// items until all are readable or ctx ends, reporting progress every
+// poll and calling ready with the objects found readable in that poll.
+func waitEach(ctx context.Context, c *s3.Client, bucket string, items []bulkrestore.Item, conc int, poll time.Duration, owner string,
+	progress func(bulkrestore.Progress), ready func([]readyObject)) error {
+	var todo []bulkrestore.Item
+	for _, it := range items {
+		if it.Archived {
+			todo = append(todo, it)
+		}
+	}
+	total := int64(len(todo))
+	var readyBytes int64
+	for {
+		sts := make([]s3archive.Status, len(todo))
+		errs := make([]error, len(todo))
+		forEach(ctx, conc, len(todo), func(i int) {
+			sts[i], errs[i] = s3archive.Head(ctx, c, bucket, todo[i].Key, s3archive.Options{ExpectedBucketOwner: owner})
+		})
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		now := time.Now()
+		var left []bulkrestore.Item
+		var found []readyObject
+		for i, it := range todo {
+			if sts[i].Readable() {
+				found = append(found, readyObject{Key: it.Key, Status: sts[i], At: now})
+				readyBytes += sts[i].Size
+			} else {
+				left = append(left, it)
+			}
+		}
+		todo = left
+		if progress != nil {
+			progress(bulkrestore.Progress{Ready: total - int64(len(todo)), Waiting: int64(len(todo)), Total: total, ReadyBytes: readyBytes})
+		}
+		if len(found) > 0 && ready != nil {
+			ready(found)
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// forEach runs fn(0..n-1), conc at a time; it stops starting calls once
+// ctx ends.
+func forEach(ctx context.Context, conc, n int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(max(conc, 1), n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func readManifest(path string) ([]string, error) {

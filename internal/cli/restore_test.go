@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -104,5 +106,77 @@ func TestRestorePrefix(t *testing.T) {
 	os.WriteFile(m, []byte("# two keys\nlogs/0001\nlogs/0002\n"), 0o600)
 	if code, out, _ := runCLI(t, "restore", "status", "s3://archive/", "--manifest", m, "--json", "--endpoint-url", endpoint); code != ExitOK || strings.Count(out, `"key"`) != 2 {
 		t.Errorf("status of a manifest: exit %d, %q", code, out)
+	}
+}
+
+// TestRestoreNotify: `firn restore --wait --notify URL` sends, per
+// archived object it restores, ObjectRestore:Post and then
+// ObjectRestore:Completed; objects that need no restore (not archived,
+// already restored) get none; without --wait only Post is sent.
+func TestRestoreNotify(t *testing.T) {
+	ctx := context.Background()
+	endpoint, c, _ := startClientTarget(t, "Expedited=0s,Standard=300ms,Bulk=500ms")
+	c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vault")})
+	sizes := map[string]int{"batch/1": 100, "batch/2 two": 200, "batch/3": 300, "batch/hot": 10, "batch/done": 50, "later/x": 1, "later/y": 2}
+	for key, n := range sizes {
+		class := types.StorageClassGlacier
+		if key == "batch/hot" {
+			class = ""
+		}
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vault"), Key: aws.String(key), Body: bytes.NewReader(bytes.Repeat([]byte("v"), n)),
+			StorageClass: class}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// batch/done is restored before the run.
+	if code, _, errs := runCLI(t, "get", "s3://vault/batch/done", filepath.Join(t.TempDir(), "done"), "--tier", "Expedited", "--timeout", "20s",
+		"--endpoint-url", endpoint); code != ExitOK {
+		t.Fatalf("restore batch/done: %d %s", code, errs)
+	}
+
+	hook := startHook(t, http.StatusOK, "")
+	code, out, errs := runCLI(t, "restore", "s3://vault/batch/", "--wait", "--poll", "50ms", "--notify", hook.URL, "--json", "--endpoint-url", endpoint)
+	var res struct {
+		Ready        bool `json:"ready"`
+		Notified     int  `json:"notified"`
+		NotifyErrors *int `json:"notify_errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); code != ExitOK || err != nil || !res.Ready || res.Notified != 6 || res.NotifyErrors == nil || *res.NotifyErrors != 0 {
+		t.Fatalf("restore --wait --notify: exit %d, %q, stderr %q", code, out, errs)
+	}
+	byKey := map[string][]string{}
+	for _, call := range hook.received() {
+		m := parseS3Message(t, call.Body)
+		key := m.Records[0].S3.Object.Key
+		byKey[key] = append(byKey[key], call.Event)
+		plain := strings.ReplaceAll(key, "+", " ")
+		checkRestoreMessage(t, call.Body, call.Event, "vault", key, int64(sizes[plain]))
+		if call.ID != notifyID("vault", plain, "", call.Event, expiryOf(t, m)) {
+			t.Errorf("%s %s: id %q", key, call.Event, call.ID)
+		}
+	}
+	want := map[string][]string{}
+	for _, k := range []string{"batch/1", "batch/2+two", "batch/3"} {
+		want[k] = []string{eventRestorePost, eventRestoreCompleted}
+	}
+	if !reflect.DeepEqual(byKey, want) {
+		t.Errorf("events by key: %v, want %v", byKey, want)
+	}
+
+	// Without --wait: Post for each, no Completed.
+	hook2 := startHook(t, http.StatusOK, "")
+	code, out, errs = runCLI(t, "restore", "s3://vault/later/", "--notify", hook2.URL, "--json", "--endpoint-url", endpoint)
+	if code != ExitOK || !strings.Contains(out, `"notified": 2`) {
+		t.Fatalf("restore --notify without --wait: exit %d, %q, %q", code, out, errs)
+	}
+	var events []string
+	for _, call := range hook2.received() {
+		events = append(events, call.Event+" "+parseS3Message(t, call.Body).Records[0].S3.Object.Key)
+	}
+	if !reflect.DeepEqual(events, []string{eventRestorePost + " later/x", eventRestorePost + " later/y"}) {
+		t.Errorf("events: %v", events)
+	}
+	if code, _, _ := runCLI(t, "restore", "status", "s3://vault/later/", "--notify", hook2.URL, "--endpoint-url", endpoint); code != ExitUsage {
+		t.Errorf("restore status --notify: exit %d, want %d", code, ExitUsage)
 	}
 }
