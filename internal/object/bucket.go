@@ -103,6 +103,7 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	s.publicAccess.forget(name)
 	s.policies.forget(name)
 	s.notifications.forget(name)
+	s.notifyAny.forget()
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/firnhq/firn/internal/meta"
 	"github.com/firnhq/firn/internal/notify"
@@ -90,6 +91,7 @@ func (s *Service) PutBucketNotification(ctx context.Context, bucket string, body
 		err = s.meta.PutBucketConfig(ctx, bucket, notificationConfigName, cfg.Marshal())
 	}
 	s.notifications.forget(bucket)
+	s.notifyAny.forget()
 	if err != nil || skipValidation || len(targets) == 0 {
 		return err
 	}
@@ -167,6 +169,8 @@ func (s *Service) events(ctx context.Context, bucket, cause string) context.Cont
 		if cfg, err := s.notificationConfig(ctx, bucket); err == nil && cfg == nil {
 			return ctx
 		}
+	} else if !s.anyNotifications(ctx) {
+		return ctx
 	}
 	req := notify.RequestFrom(ctx)
 	return meta.WithEvents(ctx, func(old, new *meta.Object) ([]meta.OutboxEntry, error) {
@@ -280,4 +284,52 @@ func (s *Service) eventOf(name string, old, new *meta.Object, req notify.Request
 		e.Principal, e.SourceIP = notify.System, notify.System
 	}
 	return e
+}
+
+// notifyState caches whether any bucket has a notification
+// configuration. Its zero value knows nothing.
+type notifyState struct {
+	mu    sync.Mutex
+	known bool
+	any   bool
+	gen   uint64 // counts invalidations: a scan that raced one is not kept
+}
+
+// forget drops what is known; call it after a configuration changed.
+func (n *notifyState) forget() {
+	n.mu.Lock()
+	n.known = false
+	n.gen++
+	n.mu.Unlock()
+}
+
+// anyNotifications reports whether any bucket has a notification
+// configuration (true when that cannot be read), so that batch changes
+// spanning buckets skip the event bookkeeping when none does.
+func (s *Service) anyNotifications(ctx context.Context) bool {
+	n := &s.notifyAny
+	n.mu.Lock()
+	known, anyCfg, gen := n.known, n.any, n.gen
+	n.mu.Unlock()
+	if known {
+		return anyCfg
+	}
+	buckets, err := s.meta.ListBuckets(ctx)
+	if err != nil {
+		return true
+	}
+	anyCfg = false
+	for _, b := range buckets {
+		cfg, err := s.notificationConfig(ctx, b.Name)
+		if err != nil || cfg != nil {
+			anyCfg = true
+			break
+		}
+	}
+	n.mu.Lock()
+	if n.gen == gen {
+		n.known, n.any = true, anyCfg
+	}
+	n.mu.Unlock()
+	return anyCfg
 }

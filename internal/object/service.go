@@ -147,6 +147,7 @@ type Service struct {
 	policies      configCache[*bucketPolicy]      // bucket policies read so far (nil: none)
 	tierings      tieringState                    // bucket Intelligent-Tiering configurations read so far
 	notifications configCache[*notify.Config]     // bucket notification configurations read so far (nil: none)
+	notifyAny     notifyState                     // whether any bucket has one
 
 	mu       sync.Mutex          // guards inflight, pins and deferred
 	inflight map[string]struct{} // blobs committed but not yet referenced
