@@ -528,7 +528,7 @@ func openAudit(cfg config.Server, stdout io.Writer) (*audit.Logger, error) {
 // directory for the admin commands, beside a server that may be running
 // on it; targets are the server configuration's. The caller closes the
 // returned store.
-func OpenDispatcher(ctx context.Context, dataDir string, targets []config.Target) (*dispatch.Dispatcher, io.Closer, error) {
+func OpenDispatcher(ctx context.Context, dataDir, region string, targets []config.Target) (*dispatch.Dispatcher, io.Closer, error) {
 	path := filepath.Join(dataDir, "meta", "firn.db")
 	if _, err := os.Stat(path); err != nil {
 		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
@@ -537,7 +537,7 @@ func OpenDispatcher(ctx context.Context, dataDir string, targets []config.Target
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := dispatch.New(ctx, dispatch.Config{Store: ms, Targets: targetSpecs(targets)})
+	d, err := dispatch.New(ctx, dispatch.Config{Store: ms, Region: region, Targets: targetSpecs(targets)})
 	if err != nil {
 		ms.Close()
 		return nil, nil, err

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -40,6 +41,7 @@ func adminTarget(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs, data := adminFlags("firn admin target "+sub, stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
 	cfgFile := fs.String("config", os.Getenv("FIRN_CONFIG"), "the server's config file, whose targets are listed too")
+	region := fs.String("region", cmp.Or(os.Getenv("FIRN_REGION"), "us-east-1"), "the server's region, for the ARNs shown")
 	kind := fs.String("kind", "", "add: "+strings.Join(target.Kinds(), ", "))
 	url := fs.String("url", "", "add: the destination's URL (may hold credentials: prefer --url-env)")
 	urlEnv := fs.String("url-env", "", "add: read the URL from this environment variable")
@@ -65,7 +67,7 @@ func adminTarget(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return ExitUsage
 		}
 	}
-	d, closer, err := app.OpenDispatcher(ctx, *data, static)
+	d, closer, err := app.OpenDispatcher(ctx, *data, *region, static)
 	if err != nil {
 		fmt.Fprintln(stderr, "firn admin target:", err)
 		return ExitFailure

@@ -110,6 +110,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, target, owner string, now time.
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, err
 	}
+	if err == nil && cur != owner && until > nanos(now) {
+		return nil, false, nil // another owner's lease: no write needed to learn it
+	}
 	fresh := err == nil && cur == owner && fromNanos(until).Sub(now) > lease/2
 	if !fresh {
 		held := false

@@ -76,7 +76,8 @@ type Dispatcher struct {
 	reg *registry
 	log *slog.Logger
 
-	mu       sync.Mutex
+	syncMu   sync.Mutex // serialises sync
+	mu       sync.Mutex // guards loops, reloaded, runCtx; never held while waiting
 	loops    map[string]*loop // running delivery loops by target name
 	reloaded time.Time        // when Resolve last reloaded the targets
 	runCtx   context.Context  // Run's context while it runs
@@ -116,8 +117,11 @@ func New(ctx context.Context, c Config) (*Dispatcher, error) {
 	if c.RetryMin <= 0 {
 		c.RetryMin = time.Second
 	}
-	if c.RetryMax < c.RetryMin {
+	if c.RetryMax <= 0 {
 		c.RetryMax = max(5*time.Minute, c.RetryMin)
+	}
+	if c.RetryMax < c.RetryMin {
+		c.RetryMax = c.RetryMin
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 100
@@ -224,17 +228,31 @@ func (d *Dispatcher) sync(ctx context.Context) {
 	for _, s := range specs {
 		want[s.Name] = s
 	}
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	d.mu.Lock()
+	if ctx.Err() != nil {
+		d.mu.Unlock()
+		return
+	}
+	var stopped []*loop
+	for name, l := range d.loops {
+		if s, ok := want[name]; !ok || !sameSpec(s, l.spec) {
+			l.cancel()
+			stopped = append(stopped, l)
+			delete(d.loops, name)
+		}
+	}
+	d.mu.Unlock()
+	// Wait without d.mu: a stopping loop may be acknowledging, which
+	// needs the store's writer, whose transactions call Notify.
+	for _, l := range stopped {
+		<-l.done
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if ctx.Err() != nil {
 		return
-	}
-	for name, l := range d.loops {
-		if s, ok := want[name]; !ok || !sameSpec(s, l.spec) {
-			l.cancel()
-			<-l.done
-			delete(d.loops, name)
-		}
 	}
 	for name, s := range want {
 		if _, ok := d.loops[name]; ok {
@@ -268,6 +286,7 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 			tgt.Close()
 		}
 	}()
+	woken := false
 	for ctx.Err() == nil {
 		wait := d.cfg.Poll
 		now := d.cfg.Clock.Now().UTC()
@@ -279,6 +298,10 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 			}
 		case !held:
 			// Another node delivers this target.
+		case len(recs) == 0 && woken:
+			// Woken by a write whose commit may not be visible yet:
+			// look again soon rather than at the next poll.
+			wait = min(wait, 50*time.Millisecond)
 		case len(recs) > 0:
 			if tgt == nil {
 				if tgt, err = d.cfg.Open(ctx, l.spec); err != nil {
@@ -295,9 +318,11 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 				wait = retryIn
 			}
 		}
+		woken = false
 		select {
 		case <-ctx.Done():
 		case <-l.wake:
+			woken = true
 			if d.cfg.Linger > 0 {
 				select {
 				case <-ctx.Done():

@@ -591,7 +591,7 @@ func TestAddRemoveList(t *testing.T) {
 		want error
 	}{
 		{"duplicate", spec("hook"), ErrTargetExists},
-		{"a configuration target's name", spec("cfg"), ErrTargetExists},
+		{"a configuration target's name", spec("cfg"), ErrStaticTarget},
 		{"kafka", target.Spec{Name: "k", Kind: "kafka", URL: "kafka://b:9092"}, ErrInvalidTarget},
 		{"bad name", target.Spec{Name: "no spaces", Kind: target.KindWebhook, URL: "http://h/"}, ErrInvalidTarget},
 		{"missing option", target.Spec{Name: "r", Kind: target.KindRedis, URL: "redis://h:6379"}, ErrInvalidTarget},
@@ -641,6 +641,12 @@ func TestTest(t *testing.T) {
 	d := newDispatcher(t, st, rec, "n1", Config{Targets: []target.Spec{spec("t")}})
 	if err := d.Test(t.Context(), "t"); err != nil {
 		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	opened := slices.Clone(rec.opened)
+	rec.mu.Unlock()
+	if len(opened) != 1 || opened[0].Name != "t" || opened[0].URL != spec("t").URL {
+		t.Errorf("opened %+v, want t's spec", opened)
 	}
 	msgs := rec.messages("t")
 	if len(msgs) != 1 || msgs[0].Event != notify.TestEventName || !strings.HasPrefix(msgs[0].ID, "test-") {
@@ -863,10 +869,6 @@ func TestTwoNodes(t *testing.T) {
 // right after (an admin API request's) is delivered by the running
 // dispatcher.
 func TestAddOutlivesItsContext(t *testing.T) {
-	t.Skip("bug: Add and Remove (admin.go:30, :40) call sync with the caller's context, and sync (dispatch.go:216) " +
-		"derives the new target's delivery loop from it; when that context ends (the admin API's request, " +
-		"adminapi.go calls Add with r.Context()) the loop stops, and sync never restarts it since its entry " +
-		"stays in d.loops (dispatch.go:213): the target's events are not delivered until the server restarts")
 	st := openStore(t)
 	rec := newRecorder()
 	d := newDispatcher(t, st, rec, "n1", Config{})
@@ -891,10 +893,6 @@ func TestAddOutlivesItsContext(t *testing.T) {
 // while an object write's EventFunc calls Notify (as package object's
 // does, inside the store's write transaction) completes.
 func TestRemoveWhileWriting(t *testing.T) {
-	t.Skip("bug: sync (dispatch.go:200-208) holds d.mu while it waits for a stopped loop to finish; the loop's " +
-		"last AckOutbox needs the store's single writer; a write whose EventFunc calls Notify or Resolve " +
-		"(object/notification.go:192, :206, inside the transaction) waits for d.mu, so the writer never " +
-		"frees: Remove, the reload that notices a removed or changed target, and every later write hang")
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "meta.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -905,7 +903,10 @@ func TestRemoveWhileWriting(t *testing.T) {
 	if err := st.CreateBucket(ctx, meta.Bucket{Name: "photos", Created: when}); err != nil {
 		t.Fatal(err)
 	}
-	// Add starts the target's loop (no Run needed).
+	runCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go d.Run(runCtx)
+	// Add starts the target's loop in Run's context.
 	if err := d.Add(ctx, spec("slow")); err != nil {
 		t.Fatal(err)
 	}
@@ -944,6 +945,59 @@ func TestRemoveWhileWriting(t *testing.T) {
 		// Deadlocked: leave the store open (closing it would wait for
 		// the stuck writer).
 		t.Fatal("Remove deadlocked: sync waits for the loop, the loop's AckOutbox for the writer, the writer's EventFunc for Notify's lock")
+	}
+	cancel()
+	st.Close()
+}
+
+// TestAddWhileWriting: adding a target while an object write's EventFunc
+// resolves ARNs (as package object's does, inside the store's write
+// transaction) completes.
+func TestAddWhileWriting(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDispatcher(t, st, newRecorder(), "n1", Config{Targets: []target.Spec{spec("t")}})
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := st.CreateBucket(ctx, meta.Bucket{Name: "photos", Created: when}); err != nil {
+		t.Fatal(err)
+	}
+	inTx, gate := make(chan struct{}), make(chan struct{})
+	wrote := make(chan error, 1)
+	go func() {
+		wctx := meta.WithEvents(ctx, func(old, new *meta.Object) ([]meta.OutboxEntry, error) {
+			close(inTx)
+			<-gate
+			name, ok := d.Resolve("arn:aws:sqs:eu-west-1:000000000000:t")
+			if !ok {
+				return nil, errors.New("t not resolved")
+			}
+			return []meta.OutboxEntry{{Target: name, Payload: []byte("{}")}}, nil
+		})
+		_, err := st.PutObject(wctx, &meta.Object{Bucket: "photos", Key: "k", VersionID: meta.NullVersion, Size: 1, ETag: "e",
+			LastModified: when, StorageClass: "STANDARD", Inline: []byte("x")}, nil)
+		wrote <- err
+	}()
+	<-inTx
+	added := make(chan error, 1)
+	go func() { added <- d.Add(ctx, spec("x")) }()
+	time.Sleep(50 * time.Millisecond) // Add waits for the writer
+	close(gate)
+	for _, c := range []struct {
+		what string
+		ch   chan error
+	}{{"the write", wrote}, {"Add", added}} {
+		select {
+		case err := <-c.ch:
+			if err != nil {
+				t.Errorf("%s: %v", c.what, err)
+			}
+		case <-time.After(5 * time.Second):
+			// Deadlocked: leave the store open (closing it would wait
+			// for the stuck writer).
+			t.Fatalf("%s deadlocked: the registry's lock is held across the store write that waits for the writer, whose EventFunc waits for that lock in Resolve", c.what)
+		}
 	}
 	cancel()
 	st.Close()

@@ -35,6 +35,9 @@ type registry struct {
 	settings meta.SettingStore
 	region   string
 
+	// wmu serialises add and remove; mu guards the maps and is never
+	// held while the store is written (a write's events call resolve).
+	wmu     sync.Mutex
 	mu      sync.RWMutex
 	static  map[string]target.Spec
 	dynamic map[string]target.Spec
@@ -76,7 +79,7 @@ func (r *registry) load(ctx context.Context) error {
 	return nil
 }
 
-// save writes the dynamic targets (r.mu held).
+// save writes m as the dynamic targets.
 func (r *registry) save(ctx context.Context, m map[string]target.Spec) error {
 	list := make([]target.Spec, 0, len(m))
 	for _, name := range slices.Sorted(maps.Keys(m)) {
@@ -132,52 +135,52 @@ func (r *registry) add(ctx context.Context, s target.Spec) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidTarget, err)
 	}
-	if err := r.load(ctx); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.static[s.Name]; ok {
-		return fmt.Errorf("%s: %w", s.Name, ErrTargetExists)
-	}
-	if _, ok := r.dynamic[s.Name]; ok {
-		return fmt.Errorf("%s: %w", s.Name, ErrTargetExists)
-	}
-	m := make(map[string]target.Spec, len(r.dynamic)+1)
-	for k, v := range r.dynamic {
-		m[k] = v
-	}
-	m[s.Name] = s
-	if err := r.save(ctx, m); err != nil {
-		return err
-	}
-	r.dynamic = m
-	return nil
+	return r.change(ctx, func(m map[string]target.Spec) error {
+		if _, ok := r.static[s.Name]; ok {
+			return fmt.Errorf("%s: %w", s.Name, ErrStaticTarget)
+		}
+		if _, ok := m[s.Name]; ok {
+			return fmt.Errorf("%s: %w", s.Name, ErrTargetExists)
+		}
+		m[s.Name] = s
+		return nil
+	})
 }
 
 // remove drops a stored target.
 func (r *registry) remove(ctx context.Context, name string) error {
+	return r.change(ctx, func(m map[string]target.Spec) error {
+		if _, ok := r.static[name]; ok {
+			return fmt.Errorf("%s: %w", name, ErrStaticTarget)
+		}
+		if _, ok := m[name]; !ok {
+			return fmt.Errorf("%s: %w", name, ErrNoSuchTarget)
+		}
+		delete(m, name)
+		return nil
+	})
+}
+
+// change applies fn to a copy of the stored targets, freshly read, saves
+// the result and makes it current.
+func (r *registry) change(ctx context.Context, fn func(m map[string]target.Spec) error) error {
+	r.wmu.Lock()
+	defer r.wmu.Unlock()
 	if err := r.load(ctx); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.static[name]; ok {
-		return fmt.Errorf("%s: %w", name, ErrStaticTarget)
-	}
-	if _, ok := r.dynamic[name]; !ok {
-		return fmt.Errorf("%s: %w", name, ErrNoSuchTarget)
-	}
-	m := make(map[string]target.Spec, len(r.dynamic))
-	for k, v := range r.dynamic {
-		if k != name {
-			m[k] = v
-		}
+	r.mu.RLock()
+	m := maps.Clone(r.dynamic)
+	r.mu.RUnlock()
+	if err := fn(m); err != nil {
+		return err
 	}
 	if err := r.save(ctx, m); err != nil {
 		return err
 	}
+	r.mu.Lock()
 	r.dynamic = m
+	r.mu.Unlock()
 	return nil
 }
 
