@@ -71,7 +71,11 @@ func TestNotificationsAWSCLI(t *testing.T) {
 		QueueConfigurations []struct {
 			Id, QueueArn string
 			Events       []string
-			Filter       struct{ Key struct{ FilterRules []struct{ Name, Value string } } }
+			Filter       struct {
+				Key struct {
+					FilterRules []struct{ Name, Value string }
+				}
+			}
 		}
 	}
 	a.api(&back, "get-bucket-notification-configuration", "--bucket", "notified")

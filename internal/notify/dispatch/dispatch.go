@@ -76,8 +76,8 @@ type Dispatcher struct {
 	reg *registry
 	log *slog.Logger
 
-	syncMu   sync.Mutex // serialises sync
-	mu       sync.Mutex // guards loops, reloaded, runCtx; never held while waiting
+	syncMu   sync.Mutex       // serialises sync
+	mu       sync.Mutex       // guards loops, reloaded, runCtx; never held while waiting
 	loops    map[string]*loop // running delivery loops by target name
 	reloaded time.Time        // when Resolve last reloaded the targets
 	runCtx   context.Context  // Run's context while it runs
