@@ -37,7 +37,7 @@ func (s *syncBuffer) String() string {
 }
 
 // startFirn starts a server with tune applied to its configuration.
-func startFirn(t *testing.T, ak, sk string, logs io.Writer, tune func(*config.Server)) (*Server, *s3.Client) {
+func startFirn(t testing.TB, ak, sk string, logs io.Writer, tune func(*config.Server)) (*Server, *s3.Client) {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.Data = t.TempDir()

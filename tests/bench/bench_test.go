@@ -98,6 +98,7 @@ func runWithServer(m *testing.M) (int, error) {
 		return 0, err
 	} else if cfg != "" {
 		args = append(args, "--config", cfg)
+		defer deleteStreams()
 	}
 	server = exec.Command(bin, args...)
 	server.Env = append(os.Environ(), "FIRN_ACCESS_KEY="+accessKey, "FIRN_SECRET_KEY="+secretKey)

@@ -128,7 +128,6 @@ func waitCount(b *testing.B, js jetstream.JetStream, stream string, want uint64)
 func BenchmarkPut4KiBNotify(b *testing.B) {
 	js := needNATS(b)
 	notifiedBucket(b, "notified", "live")
-	b.Cleanup(func() { js.DeleteStream(context.Background(), liveStream) })
 	before := streamCount(b, js, liveStream)
 	start := time.Now()
 	benchPut(b, "notified", 4<<10, 16, 2000)
@@ -142,7 +141,6 @@ func BenchmarkPut4KiBNotify(b *testing.B) {
 func BenchmarkNotifyDrainNATS(b *testing.B) {
 	js := needNATS(b)
 	notifiedBucket(b, "drain", "drain")
-	b.Cleanup(func() { js.DeleteStream(context.Background(), drainStream) })
 	drainGate.set(true)
 	waitCount(b, js, drainStream, 1) // the stream exists, the test event is in
 	drainGate.set(false)
@@ -233,5 +231,22 @@ func (g *gate) set(open bool) {
 			c.Close()
 		}
 		g.conns = nil
+	}
+}
+
+// deleteStreams removes the benchmarks' streams (at the end of the run:
+// the server's targets keep using them between benchmarks).
+func deleteStreams() {
+	if !natsUp {
+		return
+	}
+	nc, err := nats.Connect("nats://" + natsAddr)
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	if js, err := jetstream.New(nc); err == nil {
+		js.DeleteStream(context.Background(), liveStream)
+		js.DeleteStream(context.Background(), drainStream)
 	}
 }

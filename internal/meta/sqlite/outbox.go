@@ -13,11 +13,12 @@ import (
 
 // The outbox tables (migration 7). A record's seq is the id of the first
 // record its event wrote, so the records one event fans out to several
-// targets share it.
+// targets share it; the first record itself stores NULL (its own id),
+// so that the common single-target event is one plain INSERT.
 const outboxSchema = `
 CREATE TABLE IF NOT EXISTS outbox (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
-	seq        INTEGER NOT NULL,
+	seq        INTEGER,
 	target     TEXT NOT NULL,
 	payload    BLOB NOT NULL,
 	created    INTEGER NOT NULL,
@@ -57,9 +58,17 @@ func emit(ctx context.Context, tx *sql.Tx, old, new *meta.Object) error {
 	return appendOutbox(ctx, tx, entries, time.Time{})
 }
 
-// appendOutbox writes the entries of one event. With AUTOINCREMENT the
-// next id is sqlite_sequence's value plus one, so the first record's seq
-// is its own id, read before the insert.
+// selectOutbox reads a target's first records (prepared on the read pool
+// as Store.claimOutbox).
+const selectOutbox = `SELECT id, COALESCE(seq, id), target, payload, created, attempts, next_try, last_error
+	FROM outbox WHERE target = ? ORDER BY id LIMIT ?`
+
+// insertOutbox is the statement writing an event's first record,
+// prepared once on the writer's connection (see Store.insOutbox).
+const insertOutbox = `INSERT INTO outbox (target, payload, created) VALUES (?, ?, ?)`
+
+// appendOutbox writes the entries of one event: the first with a NULL
+// seq (its own id, which the others take).
 func appendOutbox(ctx context.Context, tx *sql.Tx, entries []meta.OutboxEntry, now time.Time) error {
 	var seq int64
 	for i, e := range entries {
@@ -74,9 +83,16 @@ func appendOutbox(ctx context.Context, tx *sql.Tx, entries []meta.OutboxEntry, n
 			at = time.Now()
 		}
 		if i == 0 {
-			err := tx.QueryRowContext(ctx, `INSERT INTO outbox (seq, target, payload, created)
-				VALUES (COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0) + 1, ?, ?, ?) RETURNING seq`,
-				e.Target, e.Payload, nanos(at)).Scan(&seq)
+			var res sql.Result
+			var err error
+			if s, ok := ctx.Value(storeKey{}).(*Store); ok && s.insOutbox != nil {
+				res, err = tx.StmtContext(ctx, s.insOutbox).ExecContext(ctx, e.Target, e.Payload, nanos(at))
+			} else {
+				res, err = tx.ExecContext(ctx, insertOutbox, e.Target, e.Payload, nanos(at))
+			}
+			if err == nil {
+				seq, err = res.LastInsertId()
+			}
 			if err != nil {
 				return fmt.Errorf("outbox: %w", err)
 			}
@@ -132,8 +148,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, target, owner string, now time.
 			return nil, false, err
 		}
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, seq, target, payload, created, attempts, next_try, last_error
-		FROM outbox WHERE target = ? ORDER BY id LIMIT ?`, target, limit)
+	rows, err := s.claimOutbox.QueryContext(ctx, target, limit)
 	if err != nil {
 		return nil, true, err
 	}
@@ -187,7 +202,7 @@ func (s *Store) AckOutbox(ctx context.Context, target, owner string, delivered [
 		for _, f := range failed {
 			if f.Dead {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_dead (id, seq, target, payload, created, attempts, last_error, died)
-					SELECT id, seq, target, payload, created, attempts + 1, ?, ? FROM outbox WHERE target = ? AND id = ?`,
+					SELECT id, COALESCE(seq, id), target, payload, created, attempts + 1, ?, ? FROM outbox WHERE target = ? AND id = ?`,
 					f.Error, nanos(now), target, f.ID); err != nil {
 					return err
 				}

@@ -47,7 +47,16 @@ type Store struct {
 	closed bool
 
 	closeOnce sync.Once
+
+	// insOutbox is insertOutbox prepared on w (the outbox is written by
+	// most writes of a bucket with notifications: spare the parser).
+	insOutbox   *sql.Stmt
+	claimOutbox *sql.Stmt // selectOutbox on r
 }
+
+// storeKey carries the Store into its write transactions' contexts, for
+// the helpers that use its prepared statements.
+type storeKey struct{}
 
 type writeReq struct {
 	ctx context.Context
@@ -82,6 +91,16 @@ func Open(path string) (*Store, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	s := &Store{w: w, r: r, reqs: make(chan *writeReq, maxGroup), quit: make(chan struct{}), done: make(chan struct{})}
+	if s.claimOutbox, err = r.Prepare(selectOutbox); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if s.insOutbox, err = w.Prepare(insertOutbox); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
 	go s.writer()
 	return s, nil
 }
@@ -95,7 +114,9 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.done
 	})
+	s.claimOutbox.Close()
 	err1 := s.r.Close()
+	s.insOutbox.Close()
 	err2 := s.w.Close()
 	return errors.Join(err1, err2)
 }
@@ -177,7 +198,7 @@ func (s *Store) commit(group []*writeReq) {
 			errs[i] = fmt.Errorf("savepoint: %w", err)
 			continue
 		}
-		errs[i] = runSafely(context.WithoutCancel(r.ctx), r.fn, tx)
+		errs[i] = runSafely(context.WithValue(context.WithoutCancel(r.ctx), storeKey{}, s), r.fn, tx)
 		if errs[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
 				// The transaction is unusable: fail the whole group.
