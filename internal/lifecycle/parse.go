@@ -1,14 +1,14 @@
 package lifecycle
 
 import (
-	"bytes"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/xml"
-	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/firnhq/firn/internal/s3xml"
 )
 
 // Parse decodes the body of PutBucketLifecycleConfiguration and checks it
@@ -118,45 +118,10 @@ func decode(body []byte) (*xmlConfig, error) {
 // namespace, with nothing but whitespace, comments and processing
 // instructions around it. Anything else is MalformedXML.
 func DecodeDocument(body []byte, v any) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	var start *xml.StartElement
-	for start == nil {
-		tok, err := dec.Token()
-		if err != nil {
-			return malformed()
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			start = &t
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
-				return malformed()
-			}
-		case xml.EndElement:
-			return malformed()
-		}
-	}
-	if err := dec.DecodeElement(v, start); err != nil {
+	if err := s3xml.Decode(body, v); err != nil {
 		return malformed()
 	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return malformed()
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
-				return malformed()
-			}
-		case xml.Comment, xml.ProcInst, xml.Directive:
-		default:
-			return malformed()
-		}
-	}
+	return nil
 }
 
 // configuration converts the wire form, refusing unknown and repeated

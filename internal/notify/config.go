@@ -1,14 +1,14 @@
 package notify
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
-	"io"
 	"strings"
+
+	"github.com/firnhq/firn/internal/s3xml"
 )
 
 // Namespace is the XML namespace of S3 documents.
@@ -251,45 +251,10 @@ func ParseConfig(body []byte) (*Config, error) {
 // root element): one element with nothing but white space, comments and
 // processing instructions around it. Anything else is MalformedXML.
 func decodeDocument(body []byte, v any) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	var start *xml.StartElement
-	for start == nil {
-		tok, err := dec.Token()
-		if err != nil {
-			return malformed()
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			start = &t
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
-				return malformed()
-			}
-		case xml.EndElement:
-			return malformed()
-		}
-	}
-	if err := dec.DecodeElement(v, start); err != nil {
+	if err := s3xml.Decode(body, v); err != nil {
 		return malformed()
 	}
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return malformed()
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) != 0 {
-				return malformed()
-			}
-		case xml.Comment, xml.ProcInst, xml.Directive:
-		default:
-			return malformed()
-		}
-	}
+	return nil
 }
 
 // arns returns the destination elements of w, which for kind must hold
