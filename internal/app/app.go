@@ -448,11 +448,7 @@ func OpenAdmin(dataDir string) (*object.Service, io.Closer, error) {
 
 // OpenAdminWithKeys is OpenAdmin with SSE-S3 master keys.
 func OpenAdminWithKeys(dataDir string, keys sse.KeyProvider) (*object.Service, io.Closer, error) {
-	path := filepath.Join(dataDir, "meta", "firn.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
-	}
-	ms, err := sqlite.Open(path)
+	ms, err := openMetaAt(dataDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -487,11 +483,7 @@ func masterKeys(cfg config.Server) (sse.KeyProvider, error) {
 // admin commands, beside a server that may be running on it. The caller
 // closes the returned store.
 func OpenIAM(dataDir string) (*iam.Service, io.Closer, error) {
-	path := filepath.Join(dataDir, "meta", "firn.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
-	}
-	ms, err := sqlite.Open(path)
+	ms, err := openMetaAt(dataDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -529,11 +521,7 @@ func openAudit(cfg config.Server, stdout io.Writer) (*audit.Logger, error) {
 // on it; targets are the server configuration's. The caller closes the
 // returned store.
 func OpenDispatcher(ctx context.Context, dataDir, region string, targets []config.Target) (*dispatch.Dispatcher, io.Closer, error) {
-	path := filepath.Join(dataDir, "meta", "firn.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
-	}
-	ms, err := sqlite.Open(path)
+	ms, err := openMetaAt(dataDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -552,4 +540,14 @@ func targetSpecs(ts []config.Target) []target.Spec {
 		specs = append(specs, target.Spec{Name: t.Name, Kind: t.Kind, URL: t.URL, Options: t.Options, Timeout: t.Timeout})
 	}
 	return specs
+}
+
+// openMetaAt opens the metadata store of an existing data directory, for
+// the admin commands.
+func openMetaAt(dataDir string) (*sqlite.Store, error) {
+	path := filepath.Join(dataDir, "meta", "firn.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no firn data directory at %s: %w", dataDir, err)
+	}
+	return sqlite.Open(path)
 }

@@ -224,6 +224,20 @@ func Request(ctx context.Context, c *s3.Client, bucket string, plan *Plan, conc 
 // Wait polls the objects of items that are archived until all are
 // readable (or ctx ends), reporting progress every poll.
 func Wait(ctx context.Context, c *s3.Client, bucket string, items []Item, conc int, poll time.Duration, owner string, progress func(Progress)) error {
+	return WaitEach(ctx, c, bucket, items, conc, poll, owner, progress, nil)
+}
+
+// Ready is an object WaitEach found readable.
+type Ready struct {
+	Key string
+	s3archive.Status
+	At time.Time // when the poll that found it ran
+}
+
+// WaitEach is Wait telling which objects became readable: after each
+// poll, ready (if not nil) gets those found readable in it.
+func WaitEach(ctx context.Context, c *s3.Client, bucket string, items []Item, conc int, poll time.Duration, owner string,
+	progress func(Progress), ready func([]Ready)) error {
 	var todo []Item
 	for _, it := range items {
 		if it.Archived {
@@ -233,34 +247,35 @@ func Wait(ctx context.Context, c *s3.Client, bucket string, items []Item, conc i
 	total := int64(len(todo))
 	var readyBytes int64
 	for {
-		var ready atomic.Int64
-		var rb atomic.Int64
-		readyFlags := make([]bool, len(todo))
+		sts := make([]s3archive.Status, len(todo))
 		err := each(ctx, conc, len(todo), func(i int) error {
-			st, err := s3archive.Head(ctx, c, bucket, todo[i].Key, s3archive.Options{ExpectedBucketOwner: owner})
-			if err != nil {
-				return err
-			}
-			if st.Readable() {
-				readyFlags[i] = true
-				ready.Add(1)
-				rb.Add(st.Size)
-			}
-			return nil
+			var err error
+			sts[i], err = s3archive.Head(ctx, c, bucket, todo[i].Key, s3archive.Options{ExpectedBucketOwner: owner})
+			return err
 		})
 		if err != nil {
 			return err
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := time.Now()
 		var left []Item
+		var found []Ready
 		for i, it := range todo {
-			if !readyFlags[i] {
+			if sts[i].Readable() {
+				found = append(found, Ready{Key: it.Key, Status: sts[i], At: now})
+				readyBytes += sts[i].Size
+			} else {
 				left = append(left, it)
 			}
 		}
-		readyBytes += rb.Load()
 		todo = left
 		if progress != nil {
 			progress(Progress{Ready: total - int64(len(todo)), Waiting: int64(len(todo)), Total: total, ReadyBytes: readyBytes})
+		}
+		if len(found) > 0 && ready != nil {
+			ready(found)
 		}
 		if len(todo) == 0 {
 			return nil

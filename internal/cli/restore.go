@@ -178,7 +178,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			err = bulkrestore.Wait(ctx, c, bucket, items, *conc, *poll, *owner, progress)
 		} else {
 			region := c.Options().Region
-			err = waitEach(ctx, c, bucket, items, *conc, *poll, *owner, progress, func(ready []readyObject) {
+			err = bulkrestore.WaitEach(ctx, c, bucket, items, *conc, *poll, *owner, progress, func(ready []bulkrestore.Ready) {
 				var msgs []target.Message
 				for _, r := range ready {
 					if restoring[r.Key] {
@@ -249,70 +249,6 @@ func postMessages(region, bucket string, items []bulkrestore.Item, keys map[stri
 		}
 	}
 	return msgs
-}
-
-// readyObject is an object found readable by waitEach.
-type readyObject struct {
-	Key string
-	s3archive.Status
-	At time.Time
-}
-
-// waitEach is bulkrestore.Wait telling which objects became readable
-// (bulkrestore.Wait only counts them): it polls the archived objects of
-// items until all are readable or ctx ends, reporting progress every
-// poll and calling ready with the objects found readable in that poll.
-func waitEach(ctx context.Context, c *s3.Client, bucket string, items []bulkrestore.Item, conc int, poll time.Duration, owner string,
-	progress func(bulkrestore.Progress), ready func([]readyObject)) error {
-	var todo []bulkrestore.Item
-	for _, it := range items {
-		if it.Archived {
-			todo = append(todo, it)
-		}
-	}
-	total := int64(len(todo))
-	var readyBytes int64
-	for {
-		sts := make([]s3archive.Status, len(todo))
-		errs := make([]error, len(todo))
-		forEach(ctx, conc, len(todo), func(i int) {
-			sts[i], errs[i] = s3archive.Head(ctx, c, bucket, todo[i].Key, s3archive.Options{ExpectedBucketOwner: owner})
-		})
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		for _, err := range errs {
-			if err != nil {
-				return err
-			}
-		}
-		now := time.Now()
-		var left []bulkrestore.Item
-		var found []readyObject
-		for i, it := range todo {
-			if sts[i].Readable() {
-				found = append(found, readyObject{Key: it.Key, Status: sts[i], At: now})
-				readyBytes += sts[i].Size
-			} else {
-				left = append(left, it)
-			}
-		}
-		todo = left
-		if progress != nil {
-			progress(bulkrestore.Progress{Ready: total - int64(len(todo)), Waiting: int64(len(todo)), Total: total, ReadyBytes: readyBytes})
-		}
-		if len(found) > 0 && ready != nil {
-			ready(found)
-		}
-		if len(todo) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(poll):
-		}
-	}
 }
 
 // forEach runs fn(0..n-1), conc at a time; it stops starting calls once

@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -29,14 +28,8 @@ func (h *Handler) putBucketLifecycle(rq *request) error {
 	if !hasIntegrityHeader(rq) {
 		return errInvalidRequest.with("Missing required header for this request: Content-MD5")
 	}
-	body, err := io.ReadAll(io.LimitReader(rq.body(), maxXMLBody+1))
+	body, err := readConfigBody(rq, true)
 	if err != nil {
-		return err
-	}
-	if len(body) > maxXMLBody {
-		return errMalformedXML
-	}
-	if err := checkBodyIntegrity(rq, body, true); err != nil {
 		return err
 	}
 	ms, err := h.svc.PutBucketLifecycle(rq.r.Context(), rq.bucket, body, rq.r.Header.Get(minimumSizeHeader))

@@ -16,14 +16,8 @@ func (h *Handler) putBucketNotification(rq *request) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(rq.body(), maxXMLBody+1))
+	body, err := readConfigBody(rq, true)
 	if err != nil {
-		return err
-	}
-	if len(body) > maxXMLBody {
-		return errMalformedXML
-	}
-	if err := checkBodyIntegrity(rq, body, false); err != nil {
 		return err
 	}
 	skip := strings.EqualFold(rq.r.Header.Get("x-amz-skip-destination-validation"), "true")
@@ -47,6 +41,23 @@ func (h *Handler) getBucketNotification(rq *request) error {
 	rq.w.WriteHeader(http.StatusOK)
 	_, err = rq.w.Write(cfg.Marshal())
 	return err
+}
+
+// readConfigBody reads a configuration document of at most maxXMLBody
+// bytes (more is MalformedXML) and checks it against its Content-MD5
+// and, if checksums, its x-amz-checksum-* value.
+func readConfigBody(rq *request, checksums bool) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(rq.body(), maxXMLBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxXMLBody {
+		return nil, errMalformedXML
+	}
+	if err := checkBodyIntegrity(rq, body, checksums); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // notificationError maps a refused notification configuration.

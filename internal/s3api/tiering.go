@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"encoding/base64"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -40,14 +39,8 @@ func (h *Handler) putBucketIntelligentTiering(rq *request) error {
 	}
 	// Unlike a lifecycle configuration, S3 does not require the body's
 	// integrity (no requestChecksumRequired), but checks what is sent.
-	body, err := io.ReadAll(io.LimitReader(rq.body(), maxXMLBody+1))
+	body, err := readConfigBody(rq, true)
 	if err != nil {
-		return err
-	}
-	if len(body) > maxXMLBody {
-		return errMalformedXML
-	}
-	if err := checkBodyIntegrity(rq, body, true); err != nil {
 		return err
 	}
 	if err := h.svc.PutIntelligentTiering(rq.r.Context(), rq.bucket, id, body); err != nil {
