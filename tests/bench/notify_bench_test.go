@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/firnhq/firn/internal/testenv"
 )
 
 // The notification benchmarks need NATS with JetStream on 127.0.0.1:4222.
@@ -31,7 +32,7 @@ var (
 	// BenchmarkNotifyDrainNATS opens it, so events pile up first.
 	drainStream = "FIRNDRAIN" + benchSfx
 	drainSubj   = "firn.drain." + benchSfx
-	drainGate   *gate
+	drainGate   *testenv.Proxy
 )
 
 // notifyConfig writes a config file declaring the benchmark targets
@@ -44,9 +45,10 @@ func notifyConfig(dir string) (string, error) {
 	}
 	c.Close()
 	natsUp = true
-	if drainGate, err = newGate(natsAddr); err != nil {
+	if drainGate, err = testenv.NewProxy(natsAddr); err != nil {
 		return "", err
 	}
+	drainGate.Down()
 	path := filepath.Join(dir, "notify.toml")
 	cfg := fmt.Sprintf(`notify-retry-min = "20ms"
 notify-retry-max = "50ms"
@@ -65,7 +67,7 @@ kind = "nats"
 url = "nats://%s"
 subject = "%s"
 stream = "%s"
-`, natsAddr, liveSubj, liveStream, drainGate.addr, drainSubj, drainStream)
+`, natsAddr, liveSubj, liveStream, drainGate.Addr(), drainSubj, drainStream)
 	return path, os.WriteFile(path, []byte(cfg), 0o600)
 }
 
@@ -141,9 +143,9 @@ func BenchmarkPut4KiBNotify(b *testing.B) {
 func BenchmarkNotifyDrainNATS(b *testing.B) {
 	js := needNATS(b)
 	notifiedBucket(b, "drain", "drain")
-	drainGate.set(true)
+	drainGate.Up()
 	waitCount(b, js, drainStream, 1) // the stream exists, the test event is in
-	drainGate.set(false)
+	drainGate.Down()
 	before := streamCount(b, js, drainStream)
 	c := client()
 	p := payload(4 << 10)
@@ -170,68 +172,11 @@ func BenchmarkNotifyDrainNATS(b *testing.B) {
 		b.Fatalf("%d events delivered while the way was closed", got-before)
 	}
 	b.ResetTimer()
-	drainGate.set(true)
+	drainGate.Up()
 	waitCount(b, js, drainStream, before+uint64(b.N))
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	drainGate.set(false)
-}
-
-// gate is a TCP forwarder to a backend that can be closed (every
-// connection cut, new ones refused) and opened.
-type gate struct {
-	backend, addr string
-	ln            net.Listener
-	mu            sync.Mutex
-	open          bool
-	conns         []net.Conn
-}
-
-func newGate(backend string) (*gate, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	g := &gate{backend: backend, addr: ln.Addr().String(), ln: ln}
-	go g.serve()
-	return g, nil
-}
-
-func (g *gate) serve() {
-	for {
-		c, err := g.ln.Accept()
-		if err != nil {
-			return
-		}
-		g.mu.Lock()
-		if !g.open {
-			g.mu.Unlock()
-			c.Close()
-			continue
-		}
-		be, err := net.Dial("tcp", g.backend)
-		if err != nil {
-			g.mu.Unlock()
-			c.Close()
-			continue
-		}
-		g.conns = append(g.conns, c, be)
-		g.mu.Unlock()
-		go func() { io.Copy(be, c); be.Close() }()
-		go func() { io.Copy(c, be); c.Close() }()
-	}
-}
-
-func (g *gate) set(open bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.open = open
-	if !open {
-		for _, c := range g.conns {
-			c.Close()
-		}
-		g.conns = nil
-	}
+	drainGate.Down()
 }
 
 // deleteStreams removes the benchmarks' streams (at the end of the run:

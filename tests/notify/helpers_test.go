@@ -213,66 +213,13 @@ func (s *natsServer) stop() {
 	}
 }
 
-// tcpProxy forwards connections to a backend and can cut them all and
-// refuse new ones (an outage as clients see it) and resume.
-type tcpProxy struct {
-	backend string
-	ln      net.Listener
-	addr    string
-	mu      sync.Mutex
-	down    bool
-	conns   map[net.Conn]bool
-}
-
-func startProxy(t *testing.T, backend string) *tcpProxy {
+// startProxy starts a testenv.Proxy to backend, closed with the test.
+func startProxy(t *testing.T, backend string) *testenv.Proxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testenv.NewProxy(backend)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tcpProxy{backend: backend, ln: ln, addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
-	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
+	t.Cleanup(p.Close)
 	return p
 }
-
-func (p *tcpProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		b, err := net.Dial("tcp", p.backend)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns[c], p.conns[b] = true, true
-		p.mu.Unlock()
-		go func() { io.Copy(b, c); b.Close(); c.Close() }()
-		go func() { io.Copy(c, b); b.Close(); c.Close() }()
-	}
-}
-
-// setDown cuts every connection and refuses new ones (true), or lets
-// them through again (false).
-func (p *tcpProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for c := range p.conns {
-			c.Close()
-		}
-		p.conns = map[net.Conn]bool{}
-	}
-}
-
-var _ = testenv.Service

@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -98,15 +97,15 @@ func TestOutageRabbitMQ(t *testing.T) {
 	addr := testenv.Service(t, "RabbitMQ", "127.0.0.1:5672")
 	proxy := startProxy(t, addr)
 	queue := "firn-outage-" + suffix()
-	c := startFirn(t, config.Target{Name: "rabbit", Kind: "amqp", URL: "amqp://guest:guest@" + proxy.addr + "/",
+	c := startFirn(t, config.Target{Name: "rabbit", Kind: "amqp", URL: "amqp://guest:guest@" + proxy.Addr() + "/",
 		Options: map[string]string{"declare_queue": queue}})
 	configure(t, c, "outage-amqp", "rabbit", "s3:ObjectCreated:*")
 	acked := putMany(t, c, "outage-amqp", outageObjects, 16, func(i int) {
 		switch i {
 		case outageObjects / 5:
-			proxy.setDown(true)
+			proxy.Down()
 		case outageObjects * 3 / 5:
-			proxy.setDown(false)
+			proxy.Up()
 		}
 	})
 	conn, err := amqp.Dial("amqp://guest:guest@" + addr + "/")
@@ -137,4 +136,3 @@ func TestOutageRabbitMQ(t *testing.T) {
 	checkAll(t, acked, got)
 }
 
-var _ = fmt.Sprint
