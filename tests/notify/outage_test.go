@@ -135,4 +135,3 @@ func TestOutageRabbitMQ(t *testing.T) {
 	}
 	checkAll(t, acked, got)
 }
-
