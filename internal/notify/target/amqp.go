@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -21,11 +20,10 @@ type amqpTarget struct {
 	queue        string
 	mandatory    bool
 
-	mu      sync.Mutex
+	guard
 	conn    *amqp.Connection
 	ch      *amqp.Channel
 	returns chan amqp.Return
-	closed  bool
 }
 
 func openAMQP(b base) (Target, error) {
@@ -132,26 +130,18 @@ func (t *amqpTarget) drop() {
 
 // Send publishes msgs and awaits their confirms in order.
 func (t *amqpTarget) Send(ctx context.Context, msgs []Message) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return 0, t.fail("send", ErrClosed)
-	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	ctx, cancel := t.sendContext(ctx)
-	defer cancel()
-	if err := t.connect(ctx); err != nil {
-		t.drop()
-		return 0, t.fail("connect", err)
-	}
-	n, err := t.publish(ctx, msgs)
-	if err != nil {
-		t.drop()
-		return n, t.failMsg(msgs, n, err)
-	}
-	return n, nil
+	return t.send(ctx, &t.guard, msgs, func(ctx context.Context, msgs []Message) (int, error) {
+		if err := t.connect(ctx); err != nil {
+			t.drop()
+			return 0, t.fail("connect", err)
+		}
+		n, err := t.publish(ctx, msgs)
+		if err != nil {
+			t.drop()
+			return n, t.failMsg(msgs, n, err)
+		}
+		return n, nil
+	})
 }
 
 // publish sends msgs and waits for their confirms; it returns how many
@@ -226,9 +216,5 @@ func (t *amqpTarget) await(ctx context.Context, dc *amqp.DeferredConfirmation, r
 
 // Close closes the connection.
 func (t *amqpTarget) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.closed = true
-	t.drop()
-	return nil
+	return t.closeWith(func() error { t.drop(); return nil })
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // base is what every kind holds: its spec, the Send bound and the
-// redactor for its errors.
+// redactor for its errors. (Its lock is in guard: base is copied.)
 type base struct {
 	spec    Spec
 	timeout time.Duration
@@ -26,11 +26,6 @@ func newBase(s Spec) base {
 		t = DefaultTimeout
 	}
 	return base{spec: s, timeout: t, red: newRedactor(s)}
-}
-
-// sendContext bounds one Send.
-func (b *base) sendContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, b.timeout)
 }
 
 // fail wraps err with the target's name, kind and op, secrets removed.

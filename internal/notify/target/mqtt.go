@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"strconv"
-	"sync"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 )
@@ -25,9 +24,8 @@ type mqttTarget struct {
 	qos      byte
 	retain   bool
 
-	mu     sync.Mutex
+	guard
 	client mqtt.Client
-	closed bool
 }
 
 func openMQTT(b base) (Target, error) {
@@ -129,37 +127,25 @@ func (t *mqttTarget) drop() {
 // Send publishes msgs and waits for each one's token in order (at QoS 1
 // a PUBACK, at QoS 2 a PUBCOMP, at QoS 0 the write).
 func (t *mqttTarget) Send(ctx context.Context, msgs []Message) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return 0, t.fail("send", ErrClosed)
-	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	ctx, cancel := t.sendContext(ctx)
-	defer cancel()
-	if err := t.connect(ctx); err != nil {
-		return 0, t.fail("connect", err)
-	}
-	toks := make([]mqtt.Token, len(msgs))
-	for i, m := range msgs {
-		toks[i] = t.client.Publish(t.topic, t.qos, t.retain, m.Body)
-	}
-	for i, tok := range toks {
-		if err := wait(ctx, tok); err != nil {
-			t.drop()
-			return i, t.failMsg(msgs, i, err)
+	return t.send(ctx, &t.guard, msgs, func(ctx context.Context, msgs []Message) (int, error) {
+		if err := t.connect(ctx); err != nil {
+			return 0, t.fail("connect", err)
 		}
-	}
-	return len(msgs), nil
+		toks := make([]mqtt.Token, len(msgs))
+		for i, m := range msgs {
+			toks[i] = t.client.Publish(t.topic, t.qos, t.retain, m.Body)
+		}
+		for i, tok := range toks {
+			if err := wait(ctx, tok); err != nil {
+				t.drop()
+				return i, t.failMsg(msgs, i, err)
+			}
+		}
+		return len(msgs), nil
+	})
 }
 
 // Close disconnects.
 func (t *mqttTarget) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.closed = true
-	t.drop()
-	return nil
+	return t.closeWith(func() error { t.drop(); return nil })
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -18,10 +17,9 @@ type natsTarget struct {
 	subject string
 	stream  string
 
-	mu     sync.Mutex
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	closed bool
+	guard
+	nc *nats.Conn
+	js jetstream.JetStream
 }
 
 func openNATS(b base) (Target, error) {
@@ -128,19 +126,17 @@ func (t *natsTarget) drop() {
 
 // Send publishes msgs asynchronously and awaits their acks in order.
 func (t *natsTarget) Send(ctx context.Context, msgs []Message) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return 0, t.fail("send", ErrClosed)
-	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	ctx, cancel := t.sendContext(ctx)
-	defer cancel()
-	if err := t.connect(ctx); err != nil {
-		return 0, t.fail("connect", err)
-	}
+	return t.send(ctx, &t.guard, msgs, func(ctx context.Context, msgs []Message) (int, error) {
+		if err := t.connect(ctx); err != nil {
+			return 0, t.fail("connect", err)
+		}
+		return t.publish(ctx, msgs)
+	})
+}
+
+// publish publishes msgs asynchronously and awaits their acks in order;
+// on a failure it drops the connection.
+func (t *natsTarget) publish(ctx context.Context, msgs []Message) (int, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	var pubErr error
 	for _, m := range msgs {
@@ -175,9 +171,5 @@ func (t *natsTarget) Send(ctx context.Context, msgs []Message) (int, error) {
 
 // Close closes the connection.
 func (t *natsTarget) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.closed = true
-	t.drop()
-	return nil
+	return t.closeWith(func() error { t.drop(); return nil })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,9 +18,8 @@ type postgresTarget struct {
 	insert string
 	create string
 
-	mu     sync.Mutex
-	conn   *pgx.Conn
-	closed bool
+	guard
+	conn *pgx.Conn
 }
 
 func openPostgres(b base) (Target, error) {
@@ -95,26 +93,18 @@ func closePG(conn *pgx.Conn) {
 
 // Send inserts msgs in one transaction: all are delivered or none.
 func (t *postgresTarget) Send(ctx context.Context, msgs []Message) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return 0, t.fail("send", ErrClosed)
-	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	ctx, cancel := t.sendContext(ctx)
-	defer cancel()
-	if err := t.connect(ctx); err != nil {
-		return 0, t.fail("connect", err)
-	}
-	if err := t.insertAll(ctx, msgs); err != nil {
-		// The connection may be fine (a bad body), but a new one is
-		// cheap next to guessing.
-		t.drop()
-		return 0, t.fail("insert", err)
-	}
-	return len(msgs), nil
+	return t.send(ctx, &t.guard, msgs, func(ctx context.Context, msgs []Message) (int, error) {
+		if err := t.connect(ctx); err != nil {
+			return 0, t.fail("connect", err)
+		}
+		if err := t.insertAll(ctx, msgs); err != nil {
+			// The connection may be fine (a bad body), but a new one is
+			// cheap next to guessing.
+			t.drop()
+			return 0, t.fail("insert", err)
+		}
+		return len(msgs), nil
+	})
 }
 
 func (t *postgresTarget) insertAll(ctx context.Context, msgs []Message) error {
@@ -146,9 +136,5 @@ func (t *postgresTarget) insertAll(ctx context.Context, msgs []Message) error {
 
 // Close closes the connection.
 func (t *postgresTarget) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.closed = true
-	t.drop()
-	return nil
+	return t.closeWith(func() error { t.drop(); return nil })
 }

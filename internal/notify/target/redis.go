@@ -3,7 +3,6 @@ package target
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,9 +14,8 @@ type redisTarget struct {
 	stream string
 	maxLen int64
 
-	mu     sync.Mutex
+	guard
 	client *redis.Client
-	closed bool
 }
 
 func openRedis(b base) (Target, error) {
@@ -50,16 +48,11 @@ func openRedis(b base) (Target, error) {
 // Send XADDs msgs in one pipeline; entries get the fields id, event,
 // bucket, key and body.
 func (t *redisTarget) Send(ctx context.Context, msgs []Message) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return 0, t.fail("send", ErrClosed)
-	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	ctx, cancel := t.sendContext(ctx)
-	defer cancel()
+	return t.send(ctx, &t.guard, msgs, t.xadd)
+}
+
+// xadd runs the pipeline; on a failure it replaces the client.
+func (t *redisTarget) xadd(ctx context.Context, msgs []Message) (int, error) {
 	pipe := t.client.Pipeline()
 	cmds := make([]*redis.StringCmd, len(msgs))
 	for i, m := range msgs {
@@ -93,14 +86,10 @@ func (t *redisTarget) reset() {
 
 // Close closes the client's connections.
 func (t *redisTarget) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
+	return t.closeWith(func() error {
+		if err := t.client.Close(); err != nil {
+			return t.fail("close", err)
+		}
 		return nil
-	}
-	t.closed = true
-	if err := t.client.Close(); err != nil {
-		return t.fail("close", err)
-	}
-	return nil
+	})
 }

@@ -16,7 +16,6 @@ import (
 	"net/smtp"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -36,8 +35,7 @@ type smtpTarget struct {
 	prefix      string
 	domain      string // of Message-IDs
 
-	mu     sync.Mutex
-	closed bool
+	guard
 }
 
 func openSMTP(b base) (Target, error) {
@@ -86,16 +84,11 @@ func (t *smtpTarget) tlsConfig() *tls.Config {
 
 // Send opens a connection, sends an email per message on it and quits.
 func (t *smtpTarget) Send(ctx context.Context, msgs []Message) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return 0, t.fail("send", ErrClosed)
-	}
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	ctx, cancel := t.sendContext(ctx)
-	defer cancel()
+	return t.send(ctx, &t.guard, msgs, t.deliver)
+}
+
+// deliver is Send on one new connection.
+func (t *smtpTarget) deliver(ctx context.Context, msgs []Message) (int, error) {
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", t.addr)
 	if err != nil {
 		return 0, t.fail("connect", err)
@@ -291,8 +284,5 @@ func prettyBody(body []byte) []byte {
 
 // Close marks the target closed; it holds no connection between Sends.
 func (t *smtpTarget) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.closed = true
-	return nil
+	return t.closeWith(nil)
 }

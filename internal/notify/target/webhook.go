@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -38,8 +37,7 @@ type webhook struct {
 	headers http.Header
 	client  *http.Client
 
-	mu     sync.Mutex
-	closed bool
+	guard
 }
 
 func openWebhook(b base) (Target, error) {
@@ -71,19 +69,14 @@ func openWebhook(b base) (Target, error) {
 
 // Send POSTs msgs one after the other, stopping at the first failure.
 func (w *webhook) Send(ctx context.Context, msgs []Message) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return 0, w.fail("send", ErrClosed)
-	}
-	ctx, cancel := w.sendContext(ctx)
-	defer cancel()
-	for i, m := range msgs {
-		if err := w.post(ctx, m); err != nil {
-			return i, w.failMsg(msgs, i, err)
+	return w.send(ctx, &w.guard, msgs, func(ctx context.Context, msgs []Message) (int, error) {
+		for i, m := range msgs {
+			if err := w.post(ctx, m); err != nil {
+				return i, w.failMsg(msgs, i, err)
+			}
 		}
-	}
-	return len(msgs), nil
+		return len(msgs), nil
+	})
 }
 
 func (w *webhook) post(ctx context.Context, m Message) error {
@@ -117,9 +110,5 @@ func (w *webhook) post(ctx context.Context, m Message) error {
 
 // Close drops idle connections.
 func (w *webhook) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.closed = true
-	w.client.CloseIdleConnections()
-	return nil
+	return w.closeWith(func() error { w.client.CloseIdleConnections(); return nil })
 }
