@@ -415,3 +415,49 @@ func TestNotificationsVersioned(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationsLifecycleMarkers: in a versioned bucket a lifecycle
+// expiration adds a delete marker (LifecycleExpiration:DeleteMarkerCreated)
+// and the noncurrent version's expiration deletes it for good
+// (LifecycleExpiration:Delete with its version id); the marker, now an
+// expired object delete marker, goes too (LifecycleExpiration:Delete
+// with the marker's id), as AWS's Expiration does in versioned buckets.
+func TestNotificationsLifecycleMarkers(t *testing.T) {
+	ctx := context.Background()
+	rc := &receiver{t: t, secret: "s"}
+	c := startWithWebhook(t, rc, func(cfg *config.Server) { cfg.DayLength = 50 * time.Millisecond })
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("kept"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("kept"),
+		NotificationConfiguration: &types.NotificationConfiguration{QueueConfigurations: []types.QueueConfiguration{{
+			QueueArn: aws.String(hookARN), Events: []types.Event{"s3:LifecycleExpiration:*"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: aws.String("kept"),
+		LifecycleConfiguration: &types.BucketLifecycleConfiguration{Rules: []types.LifecycleRule{{
+			ID: aws.String("expire"), Status: types.ExpirationStatusEnabled, Filter: &types.LifecycleRuleFilter{Prefix: aws.String("")},
+			Expiration:                  &types.LifecycleExpiration{Days: aws.Int32(2)},
+			NoncurrentVersionExpiration: &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(2)}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("kept"), Key: aws.String("doc"), Body: strings.NewReader("v1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "TestEvent,LifecycleExpiration:DeleteMarkerCreated doc,LifecycleExpiration:Delete doc,LifecycleExpiration:Delete doc"
+	if got := strings.Join(rc.waitFor(t, 4), ","); got != want {
+		t.Fatalf("events: %s, want %s", got, want)
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	marker, gone, markerGone := rc.events[1].Records[0].S3.Object, rc.events[2].Records[0].S3.Object, rc.events[3].Records[0].S3.Object
+	if marker.VersionID == "" || marker.VersionID == aws.ToString(put.VersionId) || gone.VersionID != aws.ToString(put.VersionId) ||
+		markerGone.VersionID != marker.VersionID {
+		t.Errorf("marker version %q, deleted versions %q and %q (put %q)", marker.VersionID, gone.VersionID, markerGone.VersionID, aws.ToString(put.VersionId))
+	}
+}
