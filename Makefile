@@ -27,6 +27,7 @@ fmt-check:
 # test cache cannot see (the server they build, the installed clients).
 test: vet fmt-check
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -run 'TestOneByteChange1GiB' ./internal/backup
 	CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/firn
 
 # Throughput and peak RSS of a real server under S3 load (see
