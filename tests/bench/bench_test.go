@@ -50,6 +50,7 @@ const (
 var (
 	endpoint string
 	server   *exec.Cmd
+	firnBin  string // the firn binary of the run, for client benchmarks
 )
 
 func TestMain(m *testing.M) {
@@ -71,7 +72,13 @@ func runWithServer(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	defer func() {
+		if dataDir != "" {
+			os.RemoveAll(dataDir) // the backup benchmarks' data set
+		}
+	}()
 	bin := filepath.Join(dir, "firn")
+	firnBin = bin
 	build := exec.Command("go", "build", "-o", bin, "./cmd/firn")
 	build.Dir = "../.."
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
