@@ -100,11 +100,12 @@ type OutboxStore interface {
 	AppendOutbox(ctx context.Context, entries []OutboxEntry) error
 	// ClaimOutbox takes or renews the delivery lease of target for owner
 	// until now+lease, unless another owner holds an unexpired one, and
-	// returns up to limit of target's first pending records, in ID order,
-	// stopping before the first not due at now (so a record waiting to be
-	// retried holds back those after it). held reports whether owner holds
-	// the lease; when not, records is empty.
-	ClaimOutbox(ctx context.Context, target, owner string, now time.Time, lease time.Duration, limit int) (records []OutboxRecord, held bool, err error)
+	// returns up to limit of target's first pending records with an ID
+	// above after (records delivered but not yet acknowledged), in ID
+	// order, stopping before the first not due at now (so a record
+	// waiting to be retried holds back those after it). held reports
+	// whether owner holds the lease; when not, records is empty.
+	ClaimOutbox(ctx context.Context, target, owner string, now time.Time, lease time.Duration, after int64, limit int) (records []OutboxRecord, held bool, err error)
 	// AckOutbox removes delivered records of target and records failures,
 	// if owner still holds its lease; otherwise it changes nothing and
 	// returns ErrLeaseLost.

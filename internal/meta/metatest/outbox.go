@@ -38,7 +38,7 @@ func events(ctx context.Context, targets ...string) context.Context {
 // claimAll claims every due record of target for owner.
 func claimAll(t *testing.T, s meta.Store, target, owner string, now time.Time) []meta.OutboxRecord {
 	t.Helper()
-	recs, held, err := s.ClaimOutbox(t.Context(), target, owner, now, time.Minute, 1000)
+	recs, held, err := s.ClaimOutbox(t.Context(), target, owner, now, time.Minute, 0, 1000)
 	must(t, "ClaimOutbox", err)
 	if !held {
 		t.Fatalf("ClaimOutbox %s by %s: lease not held", target, owner)
@@ -139,7 +139,7 @@ func testOutboxLease(t *testing.T, s meta.Store) {
 	if len(recs) != 1 {
 		t.Fatalf("claimed %d records, want 1", len(recs))
 	}
-	other, held, err := s.ClaimOutbox(t.Context(), "a", "n2", stamp.Add(10*time.Second), time.Minute, 10)
+	other, held, err := s.ClaimOutbox(t.Context(), "a", "n2", stamp.Add(10*time.Second), time.Minute, 0, 10)
 	must(t, "ClaimOutbox n2", err)
 	if held || len(other) != 0 {
 		t.Fatalf("second owner got the lease of a held target: held %v, %d records", held, len(other))
@@ -253,6 +253,13 @@ func testOutboxConcurrent(t *testing.T, s meta.Store) {
 			t.Errorf("%s: %s after %s", key, vid, last[key])
 		}
 		last[key] = vid
+	}
+	// Claims after an ID skip what is before it (delivered, not yet
+	// acknowledged).
+	later, _, err := s.ClaimOutbox(t.Context(), "a", "n1", stamp, time.Minute, recs[99].ID, 1000)
+	must(t, "ClaimOutbox after", err)
+	if len(later) != 60 || later[0].ID != recs[100].ID {
+		t.Errorf("claim after the 100th record: %d records", len(later))
 	}
 	if err := s.AckOutbox(t.Context(), "a", "n1", ids(recs), nil, stamp); err != nil {
 		t.Fatal(err)

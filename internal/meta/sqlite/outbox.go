@@ -61,7 +61,7 @@ func emit(ctx context.Context, tx *sql.Tx, old, new *meta.Object) error {
 // selectOutbox reads a target's first records (prepared on the read pool
 // as Store.claimOutbox).
 const selectOutbox = `SELECT id, COALESCE(seq, id), target, payload, created, attempts, next_try, last_error
-	FROM outbox WHERE target = ? ORDER BY id LIMIT ?`
+	FROM outbox WHERE target = ? AND id > ? ORDER BY id LIMIT ?`
 
 // insertOutbox is the statement writing an event's first record,
 // prepared once on the writer's connection (see Store.insOutbox).
@@ -119,7 +119,7 @@ func (s *Store) AppendOutbox(ctx context.Context, entries []meta.OutboxEntry) er
 
 // ClaimOutbox implements meta.Store. A lease with more than half its
 // time left is used as it is, so a busy dispatcher reads without writing.
-func (s *Store) ClaimOutbox(ctx context.Context, target, owner string, now time.Time, lease time.Duration, limit int) ([]meta.OutboxRecord, bool, error) {
+func (s *Store) ClaimOutbox(ctx context.Context, target, owner string, now time.Time, lease time.Duration, after int64, limit int) ([]meta.OutboxRecord, bool, error) {
 	var cur string
 	var until int64
 	err := s.r.QueryRowContext(ctx, `SELECT owner, until FROM outbox_leases WHERE target = ?`, target).Scan(&cur, &until)
@@ -148,7 +148,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, target, owner string, now time.
 			return nil, false, err
 		}
 	}
-	rows, err := s.claimOutbox.QueryContext(ctx, target, limit)
+	rows, err := s.claimOutbox.QueryContext(ctx, target, after, limit)
 	if err != nil {
 		return nil, true, err
 	}

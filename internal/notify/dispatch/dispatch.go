@@ -61,6 +61,11 @@ type Config struct {
 	// Reload is how often targets added or removed on other nodes are
 	// noticed (default 10 s).
 	Reload time.Duration
+	// AckEvery and AckMax bound how long, and for how many records, a
+	// loop keeps deliveries before acknowledging them in the store
+	// (defaults 200 ms and 1,000): a crash delivers those again.
+	AckEvery time.Duration
+	AckMax   int
 	// Linger is how long a loop woken by Notify waits before reading the
 	// outbox, so that the events of concurrent writes travel (and are
 	// acknowledged in the store) together rather than one write each
@@ -128,6 +133,12 @@ func New(ctx context.Context, c Config) (*Dispatcher, error) {
 	}
 	if c.Reload <= 0 {
 		c.Reload = 10 * time.Second
+	}
+	if c.AckEvery <= 0 {
+		c.AckEvery = 200 * time.Millisecond
+	}
+	if c.AckMax <= 0 {
+		c.AckMax = 1000
 	}
 	if c.Linger == 0 {
 		c.Linger = 10 * time.Millisecond
@@ -276,12 +287,25 @@ func sameSpec(a, b target.Spec) bool {
 	return string(x) == string(y)
 }
 
+// pending holds a target's delivered records not yet acknowledged in
+// the store. Acknowledging is a write transaction, so a loop gathers
+// them for up to AckEvery (or AckMax records) and claims past them
+// meanwhile; a crash before the acknowledgement delivers them again,
+// which at-least-once allows.
+type pending struct {
+	ids   []int64
+	since time.Time // when the oldest was delivered; zero: none
+	last  int64     // the highest id delivered: claims start after it
+}
+
 // deliver runs one target's loop: claim, send, acknowledge; wait when
 // there is nothing to do or the target failed.
 func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 	name := l.spec.Name
 	var tgt target.Target
+	var p pending
 	defer func() {
+		d.ack(ctx, name, &p, nil)
 		if tgt != nil {
 			tgt.Close()
 		}
@@ -290,14 +314,16 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 	for ctx.Err() == nil {
 		wait := d.cfg.Poll
 		now := d.cfg.Clock.Now().UTC()
-		recs, held, err := d.cfg.Store.ClaimOutbox(ctx, name, d.cfg.Owner, now, d.cfg.Lease, d.cfg.Batch)
+		recs, held, err := d.cfg.Store.ClaimOutbox(ctx, name, d.cfg.Owner, now, d.cfg.Lease, p.last, d.cfg.Batch)
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
 				d.log.Warn("read notification outbox", "target", name, "err", err)
 			}
 		case !held:
-			// Another node delivers this target.
+			// Another node delivers this target (and will deliver again
+			// what this one did not acknowledge).
+			p = pending{}
 		case len(recs) == 0 && woken:
 			// Woken by a write whose commit may not be visible yet:
 			// look again soon rather than at the next poll.
@@ -310,13 +336,29 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 					break
 				}
 			}
-			more, retryIn := d.send(ctx, tgt, name, recs)
-			if more {
-				continue
+			delivered, failed, retryIn := d.send(ctx, tgt, name, recs)
+			if len(delivered) > 0 {
+				if p.since.IsZero() {
+					p.since = time.Now()
+				}
+				p.ids = append(p.ids, delivered...)
+				p.last = delivered[len(delivered)-1]
+			}
+			if len(failed) > 0 || len(p.ids) >= d.cfg.AckMax || time.Since(p.since) >= d.cfg.AckEvery {
+				if !d.ack(ctx, name, &p, failed) {
+					wait = d.cfg.RetryMin
+					break
+				}
+			}
+			if len(failed) == 0 {
+				continue // more may be waiting
 			}
 			if retryIn > 0 {
 				wait = retryIn
 			}
+		}
+		if !p.since.IsZero() {
+			wait = min(wait, max(0, d.cfg.AckEvery-time.Since(p.since)))
 		}
 		woken = false
 		select {
@@ -331,15 +373,37 @@ func (d *Dispatcher) deliver(ctx context.Context, l *loop) {
 			}
 		case <-time.After(wait):
 		}
+		if !p.since.IsZero() && time.Since(p.since) >= d.cfg.AckEvery {
+			d.ack(ctx, name, &p, nil)
+		}
 	}
 }
 
-// send delivers recs and records the outcome. more: all were delivered
-// (so more may be waiting); otherwise retryIn is when to try again.
-func (d *Dispatcher) send(ctx context.Context, tgt target.Target, name string, recs []meta.OutboxRecord) (more bool, retryIn time.Duration) {
+// ack records p's deliveries and failed in the store and empties p; it
+// reports whether that worked. On an error the deliveries will be
+// claimed (and delivered) again.
+func (d *Dispatcher) ack(ctx context.Context, name string, p *pending, failed []meta.OutboxFailure) bool {
+	if len(p.ids) == 0 && len(failed) == 0 {
+		return true
+	}
+	err := d.cfg.Store.AckOutbox(context.WithoutCancel(ctx), name, d.cfg.Owner, p.ids, failed, d.cfg.Clock.Now().UTC())
+	if err != nil {
+		if !errors.Is(err, meta.ErrLeaseLost) {
+			d.log.Warn("acknowledge notifications", "target", name, "err", err)
+		}
+		*p = pending{}
+		return false
+	}
+	p.ids, p.since = p.ids[:0], time.Time{}
+	return true
+}
+
+// send delivers recs and returns the ids delivered, in order, and the
+// failures to record: records that cannot be rendered (dead at once),
+// and the first record the target refused, with when to try it again
+// (retryIn; zero when it is given up on).
+func (d *Dispatcher) send(ctx context.Context, tgt target.Target, name string, recs []meta.OutboxRecord) (delivered []int64, failed []meta.OutboxFailure, retryIn time.Duration) {
 	msgs := make([]target.Message, 0, len(recs))
-	var delivered []int64
-	var failed []meta.OutboxFailure
 	now := d.cfg.Clock.Now().UTC()
 	var sendable []meta.OutboxRecord
 	for _, r := range recs {
@@ -373,13 +437,7 @@ func (d *Dispatcher) send(ctx context.Context, tgt target.Target, name string, r
 		}
 		failed = append(failed, f)
 	}
-	if aerr := d.cfg.Store.AckOutbox(context.WithoutCancel(ctx), name, d.cfg.Owner, delivered, failed, now); aerr != nil {
-		if !errors.Is(aerr, meta.ErrLeaseLost) {
-			d.log.Warn("acknowledge notifications", "target", name, "err", aerr)
-		}
-		return false, d.cfg.RetryMin
-	}
-	return err == nil && len(recs) > 0, retryIn
+	return delivered, failed, retryIn
 }
 
 // backoff is the wait before attempt n+2 after n+1 failures.
