@@ -17,19 +17,22 @@ import (
 	"github.com/firnhq/firn/internal/backup"
 	"github.com/firnhq/firn/internal/backup/backend"
 	s3be "github.com/firnhq/firn/internal/backup/backend/s3"
+	"github.com/firnhq/firn/internal/backup/daemon"
+	"github.com/firnhq/firn/internal/backup/pgdump"
 	"github.com/firnhq/firn/internal/backup/repo"
 )
 
 const backupUsage = `Usage:
   firn backup init [s3://bucket/prefix] [--storage-class CLASS] [--pack-size SIZE]
   firn backup run PATHS... [--type full|incremental] [--tag T]... [--exclude GLOB]...
-                 [--stdin-name NAME [--stdin-from-command 'pg_dump ...']]
+                 [--stdin-name NAME [--stdin-from-command 'CMD' | --postgres URL]]
   firn backup snapshots [--json]
   firn backup restore SNAPSHOT|latest --target DIR [--include GLOB]... [--dry-run]
                  [--restore-tier Expedited|Standard|Bulk [--restore-days N]]
   firn backup verify [--read-data-subset N%]
   firn backup forget --keep-daily 7 --keep-weekly 4 --keep-monthly 12 [--dry-run]
   firn backup prune [--dry-run]
+  firn backup daemon --config jobs.yaml [--once JOB] [--json] [--quiet]
 
 Every command takes --repo s3://bucket/prefix (or FIRN_BACKUP_REPO),
 --endpoint-url URL (or FIRN_BACKUP_ENDPOINT_URL) for an S3-compatible
@@ -39,6 +42,12 @@ password comes from FIRN_BACKUP_PASSWORD or --password-file FILE (or
 FIRN_BACKUP_PASSWORD_FILE). Metadata is cached in --cache-dir (default
 the user cache directory); --json prints results for scripts and --quiet
 drops progress.
+
+--postgres URL stores pg_dump's output for the database (as db.sql unless
+--stdin-name says otherwise), streamed, without a temporary file. The
+daemon runs the jobs of a jobs file on schedules, with retention, restore
+tests, Prometheus metrics, alarms and notifications: see
+docs/backup-daemon.md.
 `
 
 // backupEnv holds the flags every backup command takes.
@@ -229,7 +238,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	e := &backupEnv{stdout: stdout, stderr: stderr}
 	cmds := map[string]func(context.Context, []string) int{
 		"init": e.init, "run": e.run, "snapshots": e.snapshots, "restore": e.restore,
-		"verify": e.verify, "forget": e.forget, "prune": e.prune,
+		"verify": e.verify, "forget": e.forget, "prune": e.prune, "daemon": e.daemon,
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
@@ -310,6 +319,7 @@ func (e *backupEnv) run(ctx context.Context, args []string) int {
 	fs.Var(&excludes, "exclude", "skip entries whose name or path matches this glob (repeatable)")
 	stdinName := fs.String("stdin-name", "", "store standard input (or the command's output) as this file")
 	stdinCmd := fs.String("stdin-from-command", "", "run this command with sh -c and store its output as --stdin-name")
+	pgURL := fs.String("postgres", "", "store pg_dump's output for this database URL (postgres://USER[:PASS]@HOST[:PORT]/DB) as --stdin-name (default "+daemon.DefaultStdinName+")")
 	host := fs.String("host", "", "host name recorded in the snapshot (default the machine's)")
 	class := fs.String("storage-class", "", "storage class of new data packs (default the repository's)")
 	paths, err := parseInterspersed(fs, args)
@@ -322,6 +332,14 @@ func (e *backupEnv) run(ctx context.Context, args []string) int {
 	if *stdinCmd != "" && *stdinName == "" {
 		return e.usagef("run: --stdin-from-command needs --stdin-name")
 	}
+	if *pgURL != "" {
+		if *stdinCmd != "" {
+			return e.usagef("run: --postgres and --stdin-from-command exclude each other")
+		}
+		if *stdinName == "" {
+			*stdinName = daemon.DefaultStdinName
+		}
+	}
 	if len(paths) == 0 && *stdinName == "" {
 		return e.usagef("run: give paths to back up or --stdin-name")
 	}
@@ -332,10 +350,19 @@ func (e *backupEnv) run(ctx context.Context, args []string) int {
 	if *class != "" {
 		r.DataStorageClass = strings.ToUpper(*class)
 	}
+	var stdin io.Reader
+	if *pgURL != "" {
+		dump, err := pgdump.Start(ctx, *pgURL, pgdump.Options{})
+		if err != nil {
+			return e.failf("run: %v", err)
+		}
+		defer dump.Close()
+		stdin = dump
+	}
 	p := &backup.Progress{}
 	stop := e.progress("backup", p)
 	sn, err := backup.Run(ctx, r, backup.RunOptions{Paths: paths, Type: *typ, Tags: tags, Excludes: excludes, Host: *host,
-		StdinName: *stdinName, StdinCommand: *stdinCmd, Program: "firn " + Version, Progress: p})
+		StdinName: *stdinName, StdinCommand: *stdinCmd, Stdin: stdin, Program: "firn " + Version, Progress: p})
 	stop()
 	var partial *backup.PartialError
 	if err != nil && !errors.As(err, &partial) {
