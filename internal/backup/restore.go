@@ -9,8 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/firnhq/firn/internal/backup/backend"
@@ -299,6 +302,90 @@ type dest struct {
 	off  int64
 }
 
+// Restore's concurrency: packs are downloaded a few at a time while a
+// pool of workers (one per CPU) opens, checks and writes their blobs.
+const (
+	restoreDownloads     = 2 // packs downloaded at once
+	restorePacksInMemory = 2 // packs downloaded and not yet written
+	restoreCreators      = 2 // goroutines creating files ahead of their content
+)
+
+// restoreFile is a file with content being restored. It is created
+// ahead of its content, in entry order, by one of restoreCreators
+// goroutines (each taking whole directories: creating in one directory
+// concurrently would contend for it), or by the first write of its
+// content if that comes first. Creating files can cost much more than
+// writing them (ext4 scans for recently deleted inodes), so that it pays
+// to do it on every CPU while the packs download. Writes share a handle,
+// opened by the first and closed by the last, which then gives the file
+// its metadata.
+type restoreFile struct {
+	path    string
+	node    *repo.Node
+	creator int
+	created sync.Once
+	err     error // of the creation
+
+	mu   sync.Mutex
+	f    *os.File // open while writes remain
+	left int      // writes to go
+}
+
+// create creates the file, empty, once.
+func (rf *restoreFile) create() error {
+	rf.created.Do(func() {
+		f, err := os.OpenFile(rf.path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err == nil {
+			err = f.Close()
+		}
+		rf.err = err
+	})
+	return rf.err
+}
+
+// open returns the handle writes share.
+func (rf *restoreFile) open() (*os.File, error) {
+	if err := rf.create(); err != nil {
+		return nil, err
+	}
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if rf.f == nil {
+		f, err := os.OpenFile(rf.path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		rf.f = f
+	}
+	return rf.f, nil
+}
+
+// wrote records a write done; after the last one the file is closed and
+// gets its metadata.
+func (rf *restoreFile) wrote() error {
+	rf.mu.Lock()
+	rf.left--
+	if rf.left > 0 {
+		rf.mu.Unlock()
+		return nil
+	}
+	f := rf.f
+	rf.f = nil
+	rf.mu.Unlock()
+	err := f.Close()
+	if err == nil {
+		err = setMeta(rf.path, rf.node)
+	}
+	return err
+}
+
+// packWork is a pack to read and where its blobs go.
+type packWork struct {
+	pack  *repo.PackInfo
+	blobs map[repo.ID][]dest
+	first int // the first entry that needs it
+}
+
 // writeEntries creates the entries under o.Target, downloading each
 // needed pack once.
 func writeEntries(ctx context.Context, r *repo.Repository, ents []entry, o RestoreOptions) error {
@@ -310,11 +397,10 @@ func writeEntries(ctx context.Context, r *repo.Repository, ents []entry, o Resto
 		return err
 	}
 	local := func(p string) string { return filepath.Join(target, filepath.FromSlash(p)) }
-	// Directories, files (sized), symlinks.
-	type packWork struct {
-		pack  *repo.PackInfo
-		blobs map[repo.ID][]dest
-	}
+	// Directories, symlinks and empty files now; the files with content
+	// are created by the first write of it.
+	files := make([]*restoreFile, len(ents))
+	creatorOf := map[string]int{} // directory -> creator
 	work := map[repo.ID]*packWork{}
 	for i, e := range ents {
 		p := local(e.path)
@@ -332,23 +418,12 @@ func writeEntries(ctx context.Context, r *repo.Repository, ents []entry, o Resto
 				return err
 			}
 		case repo.NodeFile:
-			f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-			if err != nil {
-				return err
-			}
-			err = f.Truncate(e.node.Size)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
 			var off int64
 			for _, id := range e.node.Content {
 				loc, _ := r.Index().Lookup(repo.DataBlob, id)
 				w := work[loc.Pack.ID]
 				if w == nil {
-					w = &packWork{pack: loc.Pack, blobs: map[repo.ID][]dest{}}
+					w = &packWork{pack: loc.Pack, blobs: map[repo.ID][]dest{}, first: i}
 					work[loc.Pack.ID] = w
 				}
 				w.blobs[id] = append(w.blobs[id], dest{i, off})
@@ -357,22 +432,68 @@ func writeEntries(ctx context.Context, r *repo.Repository, ents []entry, o Resto
 			if off != e.node.Size {
 				return fmt.Errorf("%s: chunks hold %d bytes, the file %d", e.path, off, e.node.Size)
 			}
+			if len(e.node.Content) == 0 {
+				f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+				if err != nil {
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+				continue
+			}
+			dir := filepath.Dir(p)
+			c, ok := creatorOf[dir]
+			if !ok {
+				c = len(creatorOf) % restoreCreators
+				creatorOf[dir] = c
+			}
+			files[i] = &restoreFile{path: p, node: e.node, left: len(e.node.Content), creator: c}
 		}
 	}
-	ids := make([]repo.ID, 0, len(work))
-	for id := range work {
-		ids = append(ids, id)
+	// Packs in the order the entries need them, as the files are
+	// created.
+	packs := make([]*packWork, 0, len(work))
+	for _, w := range work {
+		packs = append(packs, w)
 	}
-	sort.Slice(ids, func(i, j int) bool { return string(ids[i][:]) < string(ids[j][:]) })
-	for _, pid := range ids {
-		w := work[pid]
-		if err := restorePack(ctx, r, w.pack, w.blobs, func(i int) string { return local(ents[i].path) }, o.Progress); err != nil {
-			return err
+	sort.Slice(packs, func(i, j int) bool {
+		if packs[i].first != packs[j].first {
+			return packs[i].first < packs[j].first
+		}
+		return string(packs[i].pack.ID[:]) < string(packs[j].pack.ID[:])
+	})
+	cctx, stopCreating := context.WithCancel(ctx)
+	var creators sync.WaitGroup
+	for c := range restoreCreators {
+		creators.Add(1)
+		go func() {
+			defer creators.Done()
+			for _, rf := range files {
+				if cctx.Err() != nil {
+					return
+				}
+				if rf != nil && rf.creator == c {
+					rf.create() // an error is the writes' to report
+				}
+			}
+		}()
+	}
+	err = restorePacks(ctx, r, packs, files, o.Progress)
+	stopCreating()
+	creators.Wait()
+	for _, rf := range files {
+		if rf != nil && rf.f != nil { // left open by a failure
+			rf.f.Close()
 		}
 	}
-	// Metadata: files and symlinks first, then directories deepest first.
-	for _, e := range ents {
-		if e.node.Type != repo.NodeDir {
+	if err != nil {
+		return err
+	}
+	// Metadata of the rest: symlinks and empty files, then directories
+	// deepest first.
+	for i, e := range ents {
+		if e.node.Type != repo.NodeDir && files[i] == nil {
 			if err := setMeta(local(e.path), e.node); err != nil {
 				return err
 			}
@@ -388,60 +509,165 @@ func writeEntries(ctx context.Context, r *repo.Repository, ents []entry, o Resto
 	return nil
 }
 
-// restorePack downloads the part of pack p that holds blobs, checks
-// every blob and writes it where it goes.
-func restorePack(ctx context.Context, r *repo.Repository, p *repo.PackInfo, blobs map[repo.ID][]dest, path func(int) string, pr *Progress) error {
+// blobTask is a blob of a downloaded pack to write.
+type blobTask struct {
+	pack   *repo.PackInfo
+	id     repo.ID
+	sealed []byte // in the pack's buffer
+	dests  []dest
+	done   func()
+}
+
+// packGetter is implemented by backends that can read into a buffer
+// (the s3 backend), which restore reuses from pack to pack.
+type packGetter interface {
+	GetInto(ctx context.Context, name string, off, length int64, buf []byte) ([]byte, error)
+}
+
+// restorePacks downloads the packs, a few at a time, and writes their
+// blobs with a pool of workers.
+func restorePacks(ctx context.Context, r *repo.Repository, packs []*packWork, files []*restoreFile, pr *Progress) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	n := max(2, runtime.GOMAXPROCS(0))
+	tasks := make(chan blobTask, 2*n)
+	var workers sync.WaitGroup
+	for range n {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for t := range tasks { // to the end, so that every pack's buffer comes back
+				if ctx.Err() == nil {
+					if err := writeBlob(r, t, files, pr); err != nil {
+						cancel(err)
+					}
+				}
+				t.done()
+			}
+		}()
+	}
+	// The download buffers, allocated when first used, at the size of the
+	// largest pack so that none is ever reallocated.
+	var bufSize int64
+	for _, w := range packs {
+		bufSize = max(bufSize, w.pack.Size)
+	}
+	bufs := make(chan []byte, restorePacksInMemory)
+	for range cap(bufs) {
+		bufs <- nil
+	}
+	slots := make(chan struct{}, restoreDownloads)
+	var downloads sync.WaitGroup
+	for _, w := range packs {
+		var buf []byte
+		select {
+		case buf = <-bufs:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if buf == nil {
+			if _, ok := r.Backend().(packGetter); ok {
+				buf = make([]byte, 0, bufSize)
+			}
+		}
+		slots <- struct{}{}
+		downloads.Add(1)
+		go func() {
+			defer downloads.Done()
+			data, lo, locs, err := downloadPack(ctx, r, w, buf)
+			<-slots
+			if err != nil {
+				cancel(err)
+				bufs <- buf
+				return
+			}
+			var left atomic.Int64
+			left.Store(int64(len(locs)))
+			done := func() {
+				if left.Add(-1) == 0 {
+					pr.Packs.Add(1)
+					bufs <- data[:0]
+				}
+			}
+			for _, b := range locs {
+				start := int64(b.Offset) - lo
+				t := blobTask{pack: w.pack, id: b.ID, sealed: data[start : start+int64(b.Length)], dests: w.blobs[b.ID], done: done}
+				select {
+				case tasks <- t:
+				case <-ctx.Done():
+					done()
+				}
+			}
+		}()
+	}
+	downloads.Wait()
+	close(tasks)
+	workers.Wait()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// downloadPack reads the part of pack w that holds its blobs (into buf
+// when the backend can) and returns it, its offset in the pack and the
+// blobs to write, each once.
+func downloadPack(ctx context.Context, r *repo.Repository, w *packWork, buf []byte) ([]byte, int64, []repo.PackedBlob, error) {
 	var lo, hi int64 = -1, 0
 	var locs []repo.PackedBlob
-	for _, b := range p.Blobs {
-		if _, ok := blobs[b.ID]; !ok {
+	seen := make(map[repo.ID]bool, len(w.blobs))
+	for _, b := range w.pack.Blobs {
+		if _, ok := w.blobs[b.ID]; !ok || seen[b.ID] { // not needed, or listed twice in the pack
 			continue
 		}
+		seen[b.ID] = true
 		if lo < 0 || int64(b.Offset) < lo {
 			lo = int64(b.Offset)
 		}
 		hi = max(hi, int64(b.Offset)+int64(b.Length))
 		locs = append(locs, b)
 	}
-	data, err := r.Backend().Get(ctx, p.Name(), lo, hi-lo)
+	if len(locs) == 0 {
+		return nil, 0, nil, fmt.Errorf("pack %s: holds none of the blobs the index places there", w.pack.ID.Short())
+	}
+	var data []byte
+	var err error
+	if g, ok := r.Backend().(packGetter); ok {
+		data, err = g.GetInto(ctx, w.pack.Name(), lo, hi-lo, buf)
+	} else {
+		data, err = r.Backend().Get(ctx, w.pack.Name(), lo, hi-lo)
+	}
 	if err != nil {
-		return fmt.Errorf("read pack: %w", err)
+		return nil, 0, nil, fmt.Errorf("read pack: %w", err)
 	}
-	files := map[int]*os.File{}
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
-	for _, b := range locs {
-		if _, ok := blobs[b.ID]; !ok {
-			continue // a blob listed twice in the pack
-		}
-		plain, err := r.DecodeBlob(b.ID, data[int64(b.Offset)-lo:int64(b.Offset)-lo+int64(b.Length)])
+	if int64(len(data)) != hi-lo {
+		return nil, 0, nil, fmt.Errorf("read pack %s: got %d bytes, want %d", w.pack.ID.Short(), len(data), hi-lo)
+	}
+	return data, lo, locs, nil
+}
+
+// writeBlob opens the blob of t, checks it against its id and writes it
+// where it goes.
+func writeBlob(r *repo.Repository, t blobTask, files []*restoreFile, pr *Progress) error {
+	plain, err := r.DecodeBlobInPlace(t.id, t.sealed)
+	if err != nil {
+		return fmt.Errorf("pack %s: %w", t.pack.ID.Short(), err)
+	}
+	for _, d := range t.dests {
+		rf := files[d.file]
+		f, err := rf.open()
 		if err != nil {
-			return fmt.Errorf("pack %s: %w", p.ID.Short(), err)
+			return err
 		}
-		for _, d := range blobs[b.ID] {
-			f := files[d.file]
-			if f == nil {
-				if f, err = os.OpenFile(path(d.file), os.O_WRONLY, 0); err != nil {
-					return err
-				}
-				files[d.file] = f
-			}
-			if _, err := f.WriteAt(plain, d.off); err != nil {
-				return err
-			}
-			pr.Bytes.Add(int64(len(plain)))
+		if _, err := f.WriteAt(plain, d.off); err != nil {
+			return err
 		}
-		delete(blobs, b.ID)
-	}
-	for _, f := range files {
-		if err := f.Close(); err != nil {
+		pr.Bytes.Add(int64(len(plain)))
+		if err := rf.wrote(); err != nil {
 			return err
 		}
 	}
-	clear(files)
-	pr.Packs.Add(1)
 	return nil
 }

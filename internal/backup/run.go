@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/firnhq/firn/internal/backup/chunker"
@@ -68,15 +70,144 @@ func (e *PartialError) Error() string {
 	return fmt.Sprintf("snapshot %s saved, but %d entries could not be read (first: %s)", e.Snapshot.ID.Short(), len(e.Failed), e.Failed[0])
 }
 
+// The pipeline of a run. The walker (Run's goroutine) lists the sources
+// in order and builds the trees; each regular file to read becomes a
+// fileJob for one of the readers, which chunk files (one chunker each)
+// and hand every chunk to the savers; these hash, compress, seal and
+// pack the chunks in parallel (repo.Repository.SaveBlob), while full
+// packs upload in the background. Every directory's tree is queued, in
+// post-order, for the finisher, which waits for its files, fills in
+// their content and saves the tree, so that a parent's tree is saved
+// after its children's. Trees and snapshot are the same as a sequential
+// run would make; only the order of blobs in packs varies.
+const (
+	readers    = 2  // files read and chunked at once
+	filesQueue = 64 // files listed ahead of the readers
+	treesQueue = 256
+)
+
+// savers is the number of goroutines hashing, compressing and sealing
+// chunks: one per CPU, up to what two readers can feed (a saver handles
+// chunks about as fast as a reader cuts them).
+func savers() int { return max(2, min(runtime.GOMAXPROCS(0), 4)) }
+
 type archiver struct {
 	r        *repo.Repository
 	o        RunOptions
 	log      *slog.Logger
-	ch       *chunker.Chunker
-	buf      []byte
-	stats    repo.Stats
-	failed   []string
 	progress *Progress
+	pol      chunker.Pol
+
+	ctx    context.Context // canceled with the first fatal error
+	cancel context.CancelCauseFunc
+
+	files  chan *fileJob
+	chunks chan *chunkJob
+	trees  chan *treeJob
+	// bufs holds the chunk buffers (nil: not yet allocated), bounding
+	// the chunks in flight between the readers and the savers.
+	bufs     chan []byte
+	chunkMax int
+
+	readersDone sync.WaitGroup
+	saversDone  sync.WaitGroup
+	finished    chan struct{}
+
+	mu     sync.Mutex // guards stats and failed
+	stats  repo.Stats
+	failed []string
+}
+
+// fileJob is a file to read; its node gets Size and Content when done.
+type fileJob struct {
+	path   string
+	node   *repo.Node
+	parent *repo.Node // the node in the parent snapshot, if any
+	// wg counts the reading (1) and every chunk not yet saved.
+	wg     sync.WaitGroup
+	chunks []*chunkJob
+	size   int64
+	err    error // reading failed: the file is left out
+}
+
+// chunkJob is a chunk on its way to the repository.
+type chunkJob struct {
+	data []byte // a buffer from bufs until saved
+	id   repo.ID
+	err  error // saving failed (fatal)
+	wg   *sync.WaitGroup
+}
+
+// treeJob is a directory's tree, whose files are being read.
+type treeJob struct {
+	tree  *repo.Tree
+	files []*fileJob
+	node  *repo.Node // gets the saved tree's id; nil for the root, saved by Run
+}
+
+func newArchiver(ctx context.Context, r *repo.Repository, o RunOptions) *archiver {
+	a := &archiver{r: r, o: o, log: o.Log, progress: o.Progress, pol: r.Config().ChunkerPolynomial, chunkMax: chunker.MaxSize}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.progress == nil {
+		a.progress = &Progress{}
+	}
+	if cs := o.ChunkSizes; cs != nil {
+		a.chunkMax = cs[1]
+	}
+	a.ctx, a.cancel = context.WithCancelCause(ctx)
+	n := savers()
+	a.files = make(chan *fileJob, filesQueue)
+	a.chunks = make(chan *chunkJob, n)
+	a.trees = make(chan *treeJob, treesQueue)
+	a.bufs = make(chan []byte, readers+n+1) // each reader's, each saver's, one queued
+	for range cap(a.bufs) {
+		a.bufs <- nil
+	}
+	a.finished = make(chan struct{})
+	for range readers {
+		a.readersDone.Add(1)
+		go a.reader()
+	}
+	for range n {
+		a.saversDone.Add(1)
+		go a.saver()
+	}
+	go a.finisher()
+	return a
+}
+
+func (a *archiver) newChunker() *chunker.Chunker {
+	if cs := a.o.ChunkSizes; cs != nil {
+		return chunker.NewSized(nil, a.pol, uint(cs[0]), uint(cs[1]), cs[2])
+	}
+	return chunker.New(nil, a.pol)
+}
+
+// abort stops the pipeline with err (the first one counts).
+func (a *archiver) abort(err error) { a.cancel(err) }
+
+// err returns why the pipeline stopped, nil while it runs.
+func (a *archiver) err() error {
+	if a.ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(a.ctx)
+}
+
+// stop waits for every queued job to be done and the goroutines to end,
+// and returns the error that stopped the pipeline, if any. The walker
+// must be done sending. a.ctx stays valid: packs filled by the savers
+// upload with it until Flush.
+func (a *archiver) stop() error {
+	close(a.files)
+	close(a.trees)
+	a.readersDone.Wait()
+	close(a.chunks)
+	a.saversDone.Wait()
+	<-a.finished
+	return a.err()
 }
 
 // Run backs up o's sources into r and saves a snapshot. The index must
@@ -118,20 +249,6 @@ func Run(ctx context.Context, r *repo.Repository, o RunOptions) (*repo.Snapshot,
 		paths = append(paths, abs)
 	}
 	paths = topLevel(paths)
-	a := &archiver{r: r, o: o, log: o.Log, buf: make([]byte, chunker.MaxSize), progress: o.Progress}
-	if a.log == nil {
-		a.log = slog.New(slog.DiscardHandler)
-	}
-	if a.progress == nil {
-		a.progress = &Progress{}
-	}
-	pol := r.Config().ChunkerPolynomial
-	if cs := o.ChunkSizes; cs != nil {
-		a.ch = chunker.NewSized(nil, pol, uint(cs[0]), uint(cs[1]), cs[2])
-		a.buf = make([]byte, cs[1])
-	} else {
-		a.ch = chunker.New(nil, pol)
-	}
 	sn := &repo.Snapshot{Time: start.UTC(), Host: o.Host, Tags: o.Tags, Paths: paths, StdinName: o.StdinName,
 		Command: o.StdinCommand, Excludes: o.Excludes, Type: o.Type, Program: o.Program}
 	if sn.Paths == nil {
@@ -156,19 +273,30 @@ func Run(ctx context.Context, r *repo.Repository, o RunOptions) (*repo.Snapshot,
 		}
 	}
 	before := r.Stats()
-	root, err := a.saveRoot(ctx, paths, parentTree)
+	a := newArchiver(ctx, r, o)
+	defer a.cancel(nil)
+	root, rootFiles, err := a.saveRoot(paths, parentTree)
+	if err == nil {
+		err = a.queueTree(root, rootFiles, nil)
+	}
+	var stdin *repo.Node
+	if err == nil && o.StdinName != "" {
+		stdin, err = a.saveStdin()
+	}
+	if err != nil {
+		a.abort(err)
+	}
+	if serr := a.stop(); serr != nil {
+		err = serr // the first error, which may have caused the walker's
+	}
 	if err != nil {
 		return nil, err
 	}
-	if o.StdinName != "" {
-		n, err := a.saveStdin(ctx)
-		if err != nil {
-			return nil, err
+	if stdin != nil {
+		if root.Find(stdin.Name) != nil {
+			return nil, fmt.Errorf("stdin name %q clashes with a source path", stdin.Name)
 		}
-		if root.Find(n.Name) != nil {
-			return nil, fmt.Errorf("stdin name %q clashes with a source path", n.Name)
-		}
-		root.Nodes = append(root.Nodes, n)
+		root.Nodes = append(root.Nodes, stdin)
 		sortNodes(root.Nodes)
 	}
 	if sn.Tree, err = r.SaveTree(ctx, root); err != nil {
@@ -189,6 +317,7 @@ func Run(ctx context.Context, r *repo.Repository, o RunOptions) (*repo.Snapshot,
 		return nil, err
 	}
 	if len(a.failed) > 0 {
+		sort.Strings(a.failed) // the goroutines record them in any order
 		return sn, &PartialError{Snapshot: sn, Failed: a.failed}
 	}
 	return sn, nil
@@ -235,9 +364,10 @@ type vdir struct {
 	leaf     bool // a source path itself
 }
 
-// saveRoot saves the tree of /, holding the source paths at their
-// absolute place, and returns it unsaved.
-func (a *archiver) saveRoot(ctx context.Context, paths []string, parent *repo.Tree) (*repo.Tree, error) {
+// saveRoot lists the tree of /, holding the source paths at their
+// absolute place, and returns it unsaved with the files it holds (when a
+// source is a file).
+func (a *archiver) saveRoot(paths []string, parent *repo.Tree) (*repo.Tree, []*fileJob, error) {
 	root := &vdir{children: map[string]*vdir{}}
 	for _, p := range paths {
 		d := root
@@ -255,18 +385,23 @@ func (a *archiver) saveRoot(ctx context.Context, paths []string, parent *repo.Tr
 	if root.leaf { // "/" itself
 		fi, err := os.Lstat("/")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !fi.IsDir() {
-			return nil, errors.New("source: / is not a directory")
+			return nil, nil, errors.New("source: / is not a directory")
 		}
-		return a.saveDirTree(ctx, "/", parent)
+		t, files, err := a.saveDirTree("/", parent)
+		if err == nil && t == nil {
+			err = errors.New("source: / cannot be listed")
+		}
+		return t, files, err
 	}
-	return a.saveVirtual(ctx, "/", root, parent)
+	return a.saveVirtual("/", root, parent)
 }
 
-func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent *repo.Tree) (*repo.Tree, error) {
+func (a *archiver) saveVirtual(dir string, v *vdir, parent *repo.Tree) (*repo.Tree, []*fileJob, error) {
 	t := &repo.Tree{Nodes: []*repo.Node{}}
+	var files []*fileJob
 	names := make([]string, 0, len(v.children))
 	for n := range v.children {
 		names = append(names, n)
@@ -277,41 +412,42 @@ func (a *archiver) saveVirtual(ctx context.Context, dir string, v *vdir, parent 
 		p := filepath.Join(dir, name)
 		fi, err := os.Lstat(p)
 		if err != nil {
-			return nil, fmt.Errorf("source: %w", err)
+			return nil, nil, fmt.Errorf("source: %w", err)
 		}
 		pn := parent.Find(name)
 		if c.leaf {
-			n, err := a.saveNode(ctx, p, fi, pn)
+			n, job, err := a.saveNode(p, fi, pn)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if n != nil {
 				t.Nodes = append(t.Nodes, n)
 			}
+			if job != nil {
+				files = append(files, job)
+			}
 			continue
 		}
 		if !fi.IsDir() {
-			return nil, fmt.Errorf("source: %s is not a directory", p)
+			return nil, nil, fmt.Errorf("source: %s is not a directory", p)
 		}
 		var sub *repo.Tree
 		if pn != nil && pn.Subtree != nil {
-			if sub, err = a.r.LoadTree(ctx, *pn.Subtree); err != nil {
-				return nil, err
+			if sub, err = a.r.LoadTree(a.ctx, *pn.Subtree); err != nil {
+				return nil, nil, err
 			}
 		}
-		st, err := a.saveVirtual(ctx, p, c, sub)
+		st, stFiles, err := a.saveVirtual(p, c, sub)
 		if err != nil {
-			return nil, err
-		}
-		id, err := a.r.SaveTree(ctx, st)
-		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		n := nodeOf(name, fi)
-		n.Subtree = &id
+		if err := a.queueTree(st, stFiles, n); err != nil {
+			return nil, nil, err
+		}
 		t.Nodes = append(t.Nodes, n)
 	}
-	return t, nil
+	return t, files, nil
 }
 
 // nodeOf returns the node of fi, without content.
@@ -332,8 +468,16 @@ func nodeOf(name string, fi fs.FileInfo) *repo.Node {
 }
 
 func (a *archiver) fail(path string, err error) {
+	a.mu.Lock()
 	a.failed = append(a.failed, fmt.Sprintf("%s: %v", path, err))
+	a.mu.Unlock()
 	a.log.Warn("skipped", "path", path, "err", err)
+}
+
+func (a *archiver) count(f func(st *repo.Stats)) {
+	a.mu.Lock()
+	f(&a.stats)
+	a.mu.Unlock()
 }
 
 func (a *archiver) excluded(path string) bool {
@@ -349,64 +493,68 @@ func (a *archiver) excluded(path string) bool {
 	return false
 }
 
-// saveNode saves the file, directory or symlink at path and returns its
-// node; nil (and a recorded failure) for what cannot be read or backed up.
-func (a *archiver) saveNode(ctx context.Context, path string, fi fs.FileInfo, parent *repo.Node) (*repo.Node, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// saveNode lists the file, directory or symlink at path and returns its
+// node, and the job reading it for a file whose content is to be read;
+// a nil node (and a recorded failure) for what cannot be read or backed
+// up.
+func (a *archiver) saveNode(path string, fi fs.FileInfo, parent *repo.Node) (*repo.Node, *fileJob, error) {
+	if err := a.ctx.Err(); err != nil {
+		return nil, nil, context.Cause(a.ctx)
 	}
 	name := filepath.Base(path)
 	switch {
 	case fi.IsDir():
-		return a.saveDirNode(ctx, path, fi, parent)
+		n, err := a.saveDirNode(path, fi, parent)
+		return n, nil, err
 	case fi.Mode()&fs.ModeSymlink != 0:
 		n := nodeOf(name, fi)
 		target, err := os.Readlink(path)
 		if err != nil {
 			a.fail(path, err)
-			return nil, nil
+			return nil, nil, nil
 		}
 		n.LinkTarget = target
-		return n, nil
+		return n, nil, nil
 	case fi.Mode().IsRegular():
-		return a.saveFile(ctx, path, fi, parent)
+		return a.saveFile(path, fi, parent)
 	}
 	a.log.Info("skipped special file", "path", path, "mode", fi.Mode().String())
-	return nil, nil
+	return nil, nil, nil
 }
 
-// saveDirNode saves directory path, comparing with parent's subtree.
-func (a *archiver) saveDirNode(ctx context.Context, path string, fi fs.FileInfo, parent *repo.Node) (*repo.Node, error) {
+// saveDirNode lists directory path, comparing with parent's subtree, and
+// queues its tree.
+func (a *archiver) saveDirNode(path string, fi fs.FileInfo, parent *repo.Node) (*repo.Node, error) {
 	n := nodeOf(filepath.Base(path), fi)
 	var parentTree *repo.Tree
 	if parent != nil && parent.Type == repo.NodeDir && parent.Subtree != nil {
 		var err error
-		if parentTree, err = a.r.LoadTree(ctx, *parent.Subtree); err != nil {
+		if parentTree, err = a.r.LoadTree(a.ctx, *parent.Subtree); err != nil {
 			return nil, err
 		}
 	}
-	t, err := a.saveDirTree(ctx, path, parentTree)
+	t, files, err := a.saveDirTree(path, parentTree)
 	if err != nil || t == nil {
 		return nil, err
 	}
-	id, err := a.r.SaveTree(ctx, t)
-	if err != nil {
+	if err := a.queueTree(t, files, n); err != nil {
 		return nil, err
 	}
-	n.Subtree = &id
 	return n, nil
 }
 
-// saveDirTree saves the entries of directory path and returns its tree,
-// unsaved; nil (and a recorded failure) when it cannot be listed.
-func (a *archiver) saveDirTree(ctx context.Context, path string, parentTree *repo.Tree) (*repo.Tree, error) {
+// saveDirTree lists the entries of directory path and returns its tree,
+// unsaved, and the jobs of its files; nil (and a recorded failure) when
+// it cannot be listed.
+func (a *archiver) saveDirTree(path string, parentTree *repo.Tree) (*repo.Tree, []*fileJob, error) {
 	ents, err := os.ReadDir(path)
 	if err != nil {
 		a.fail(path, err)
-		return nil, nil
+		return nil, nil, nil
 	}
-	a.stats.Dirs++
+	a.count(func(st *repo.Stats) { st.Dirs++ })
 	t := &repo.Tree{Nodes: []*repo.Node{}}
+	var files []*fileJob
 	for _, e := range ents { // sorted by name
 		p := filepath.Join(path, e.Name())
 		if a.excluded(p) {
@@ -417,15 +565,29 @@ func (a *archiver) saveDirTree(ctx context.Context, path string, parentTree *rep
 			a.fail(p, err)
 			continue
 		}
-		cn, err := a.saveNode(ctx, p, cfi, parentTree.Find(e.Name()))
+		cn, job, err := a.saveNode(p, cfi, parentTree.Find(e.Name()))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cn != nil {
 			t.Nodes = append(t.Nodes, cn)
 		}
+		if job != nil {
+			files = append(files, job)
+		}
 	}
-	return t, nil
+	return t, files, nil
+}
+
+// queueTree hands tree t, whose files are being read, to the finisher;
+// node (nil for the root) gets its id once saved.
+func (a *archiver) queueTree(t *repo.Tree, files []*fileJob, node *repo.Node) error {
+	select {
+	case a.trees <- &treeJob{tree: t, files: files, node: node}:
+		return nil
+	case <-a.ctx.Done():
+		return context.Cause(a.ctx)
+	}
 }
 
 // unchanged reports whether n can reuse the content of parent: same
@@ -443,43 +605,187 @@ func (a *archiver) unchanged(n, parent *repo.Node) bool {
 	return true
 }
 
-func (a *archiver) saveFile(ctx context.Context, path string, fi fs.FileInfo, parent *repo.Node) (*repo.Node, error) {
+// saveFile returns the node of a regular file and, unless it is
+// unchanged since the parent snapshot, the job that reads it.
+func (a *archiver) saveFile(path string, fi fs.FileInfo, parent *repo.Node) (*repo.Node, *fileJob, error) {
 	n := nodeOf(filepath.Base(path), fi)
-	a.stats.Files++
-	a.stats.BytesTotal += n.Size
-	defer func() {
-		a.progress.Files.Add(1)
-		a.progress.Bytes.Add(n.Size)
-	}()
 	if a.unchanged(n, parent) {
 		n.Content = parent.Content
-		a.stats.FilesUnchanged++
-		return n, nil
+		a.count(func(st *repo.Stats) {
+			st.Files++
+			st.BytesTotal += n.Size
+			st.FilesUnchanged++
+		})
+		a.progress.Files.Add(1)
+		a.progress.Bytes.Add(n.Size)
+		return n, nil, nil
 	}
-	f, err := os.Open(path)
+	job := &fileJob{path: path, node: n, parent: parent}
+	job.wg.Add(1) // the reading
+	select {
+	case a.files <- job:
+		return n, job, nil
+	case <-a.ctx.Done():
+		return nil, nil, context.Cause(a.ctx)
+	}
+}
+
+// reader reads the queued files, one at a time.
+func (a *archiver) reader() {
+	defer a.readersDone.Done()
+	ch := a.newChunker()
+	for job := range a.files {
+		a.readFile(job, ch)
+	}
+}
+
+func (a *archiver) readFile(job *fileJob, ch *chunker.Chunker) {
+	defer job.wg.Done()
+	if a.ctx.Err() != nil {
+		job.err = context.Cause(a.ctx)
+		return
+	}
+	f, err := os.Open(job.path)
 	if err != nil {
-		a.fail(path, err)
-		a.stats.Files--
-		return nil, nil
+		job.err = err
+		return
 	}
 	defer f.Close()
-	size, content, err := a.saveContent(ctx, f)
-	if err != nil {
-		if ctx.Err() != nil || isRepoError(err) {
-			return nil, err
+	// What is read is what is stored, even if the file grew meanwhile.
+	job.size, job.err = a.chunkStream(ch, f, job)
+	a.progress.Files.Add(1)
+	a.progress.Bytes.Add(job.size)
+}
+
+// chunkStream cuts r into chunks and queues them for the savers as
+// chunks of job, returning the bytes read. The chunks are saved once
+// job.wg is done.
+func (a *archiver) chunkStream(ch *chunker.Chunker, r io.Reader, job *fileJob) (int64, error) {
+	ch.Reset(r)
+	var size int64
+	for {
+		var buf []byte
+		select {
+		case buf = <-a.bufs:
+		case <-a.ctx.Done():
+			return size, context.Cause(a.ctx)
 		}
-		a.fail(path, err)
-		a.stats.Files--
-		return nil, nil
+		if buf == nil {
+			buf = make([]byte, 0, a.chunkMax)
+		}
+		data, err := ch.Next(buf)
+		if err != nil {
+			a.bufs <- buf
+			if errors.Is(err, io.EOF) {
+				return size, nil
+			}
+			return size, err
+		}
+		size += int64(len(data))
+		a.count(func(st *repo.Stats) { st.BytesRead += int64(len(data)) })
+		c := &chunkJob{data: data, wg: &job.wg}
+		job.chunks = append(job.chunks, c)
+		job.wg.Add(1)
+		select {
+		case a.chunks <- c:
+		case <-a.ctx.Done():
+			a.bufs <- data[:0]
+			c.err = context.Cause(a.ctx)
+			job.wg.Done()
+			return size, c.err
+		}
 	}
-	// What was read is what is stored, even if the file grew meanwhile.
-	n.Size, n.Content = size, content
-	if parent == nil {
-		a.stats.FilesNew++
-	} else {
-		a.stats.FilesChanged++
+}
+
+// saver saves the queued chunks. It takes every chunk until the queue
+// closes, so that every job ends.
+func (a *archiver) saver() {
+	defer a.saversDone.Done()
+	for c := range a.chunks {
+		if a.ctx.Err() != nil {
+			c.err = context.Cause(a.ctx)
+		} else {
+			id, isNew, err := a.r.SaveBlob(a.ctx, repo.DataBlob, c.data)
+			if err != nil {
+				c.err = repoError{err}
+				a.abort(c.err)
+			} else {
+				c.id = id
+				if isNew {
+					a.progress.BytesNew.Add(int64(len(c.data)))
+				}
+			}
+		}
+		a.bufs <- c.data[:0]
+		c.data = nil
+		c.wg.Done()
 	}
-	return n, nil
+}
+
+// finisher completes the queued trees in order: children before their
+// parent.
+func (a *archiver) finisher() {
+	defer close(a.finished)
+	for tj := range a.trees {
+		if a.ctx.Err() != nil {
+			continue // drain
+		}
+		if err := a.finishTree(tj); err != nil {
+			a.abort(err)
+		}
+	}
+}
+
+// finishTree waits for the files of tj, fills in their content (leaving
+// out those that could not be read) and saves the tree unless it is the
+// root.
+func (a *archiver) finishTree(tj *treeJob) error {
+	var drop map[*repo.Node]bool
+	for _, j := range tj.files {
+		j.wg.Wait()
+		if err := a.err(); err != nil {
+			return err
+		}
+		for _, c := range j.chunks {
+			if c.err != nil {
+				return c.err
+			}
+		}
+		if j.err != nil {
+			a.fail(j.path, j.err)
+			if drop == nil {
+				drop = map[*repo.Node]bool{}
+			}
+			drop[j.node] = true
+			continue
+		}
+		content := make([]repo.ID, len(j.chunks))
+		for i, c := range j.chunks {
+			content[i] = c.id
+		}
+		j.node.Size, j.node.Content = j.size, content
+		a.count(func(st *repo.Stats) {
+			st.Files++
+			st.BytesTotal += j.size
+			if j.parent == nil {
+				st.FilesNew++
+			} else {
+				st.FilesChanged++
+			}
+		})
+	}
+	if drop != nil {
+		tj.tree.Nodes = slices.DeleteFunc(tj.tree.Nodes, func(n *repo.Node) bool { return drop[n] })
+	}
+	if tj.node == nil {
+		return nil
+	}
+	id, err := a.r.SaveTree(a.ctx, tj.tree)
+	if err != nil {
+		return repoError{err}
+	}
+	tj.node.Subtree = &id
+	return nil
 }
 
 // repoError marks errors of the repository (as opposed to the source).
@@ -487,41 +793,8 @@ type repoError struct{ error }
 
 func (e repoError) Unwrap() error { return e.error }
 
-func isRepoError(err error) bool {
-	var re repoError
-	return errors.As(err, &re)
-}
-
-// saveContent chunks r and stores the new chunks.
-func (a *archiver) saveContent(ctx context.Context, r io.Reader) (int64, []repo.ID, error) {
-	a.ch.Reset(r)
-	var (
-		size    int64
-		content = []repo.ID{}
-	)
-	for {
-		chunk, err := a.ch.Next(a.buf)
-		if errors.Is(err, io.EOF) {
-			return size, content, nil
-		}
-		if err != nil {
-			return 0, nil, err
-		}
-		size += int64(len(chunk))
-		a.stats.BytesRead += int64(len(chunk))
-		id, isNew, err := a.r.SaveBlob(ctx, repo.DataBlob, chunk)
-		if err != nil {
-			return 0, nil, repoError{err}
-		}
-		if isNew {
-			a.progress.BytesNew.Add(int64(len(chunk)))
-		}
-		content = append(content, id)
-	}
-}
-
 // saveStdin stores the output of the command (or Stdin) as a file node.
-func (a *archiver) saveStdin(ctx context.Context) (*repo.Node, error) {
+func (a *archiver) saveStdin() (*repo.Node, error) {
 	now := a.o.Clock.Now().UTC()
 	n := &repo.Node{Name: a.o.StdinName, Type: repo.NodeFile, Mode: 0o600, ModTime: now,
 		UID: uint32(os.Getuid()), GID: uint32(os.Getgid())}
@@ -530,7 +803,7 @@ func (a *archiver) saveStdin(ctx context.Context) (*repo.Node, error) {
 		cmd *exec.Cmd
 	)
 	if a.o.StdinCommand != "" {
-		cmd = exec.CommandContext(ctx, "sh", "-c", a.o.StdinCommand)
+		cmd = exec.CommandContext(a.ctx, "sh", "-c", a.o.StdinCommand)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -546,7 +819,14 @@ func (a *archiver) saveStdin(ctx context.Context) (*repo.Node, error) {
 			src = os.Stdin
 		}
 	}
-	size, content, err := a.saveContent(ctx, src)
+	job := &fileJob{path: a.o.StdinName, node: n}
+	job.wg.Add(1)
+	size, err := a.chunkStream(a.newChunker(), src, job)
+	job.wg.Done()
+	job.wg.Wait()
+	if err == nil {
+		err = a.err()
+	}
 	if cmd != nil {
 		if err != nil {
 			cmd.Process.Kill()
@@ -558,10 +838,15 @@ func (a *archiver) saveStdin(ctx context.Context) (*repo.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.Size, n.Content = size, content
-	a.stats.Files++
-	a.stats.FilesNew++
-	a.stats.BytesTotal += size
+	n.Size, n.Content = size, make([]repo.ID, len(job.chunks))
+	for i, c := range job.chunks {
+		n.Content[i] = c.id
+	}
+	a.count(func(st *repo.Stats) {
+		st.Files++
+		st.FilesNew++
+		st.BytesTotal += size
+	})
 	a.progress.Files.Add(1)
 	a.progress.Bytes.Add(size)
 	return n, nil

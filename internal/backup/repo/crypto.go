@@ -1,12 +1,14 @@
 package repo
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -70,17 +72,27 @@ func (k *Key) Open(sealed []byte) ([]byte, error) {
 	return open(k.Encrypt, sealed)
 }
 
-func seal(key, dst, plaintext []byte) []byte {
+func newAEAD(key []byte) cipher.AEAD {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		panic(err) // key length is checked where keys are made
 	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
+	return aead
+}
+
+func randNonce(nonce []byte) {
 	if _, err := rand.Read(nonce); err != nil {
 		panic(err) // crypto/rand does not fail
 	}
-	dst = append(dst, nonce...)
-	return aead.Seal(dst, nonce, plaintext, nil)
+}
+
+func seal(key, dst, plaintext []byte) []byte {
+	ns := chacha20poly1305.NonceSizeX
+	start := len(dst)
+	dst = slices.Grow(dst, ns+len(plaintext)+chacha20poly1305.Overhead)
+	dst = dst[:start+ns]
+	randNonce(dst[start:])
+	return newAEAD(key).Seal(dst, dst[start:], plaintext, nil)
 }
 
 func open(key, sealed []byte) ([]byte, error) {

@@ -7,13 +7,16 @@
 //
 // A Repository is opened with a backend (any S3 prefix) and a password.
 // Blobs are saved with SaveBlob, which deduplicates them against the index
-// and groups them into packs; Flush uploads the open packs and writes an
-// index file for them. Data packs go under data/ in the repository's data
+// and groups them into packs, uploaded in the background as they fill
+// (a few at a time, bounding memory); Flush uploads the open packs, waits
+// for the uploads and writes an index file for them. Several goroutines
+// may save blobs at once: they hash, compress and seal in parallel. Data packs go under data/ in the repository's data
 // storage class (which may be an archive class); everything needed to
 // list, plan and back up incrementally (config, keys, index, snapshots,
 // tree packs) stays in the default class and is mirrored in a local
 // Cache, so those operations need only listings once the cache is warm.
 //
-// Caveats: a Repository is not safe for concurrent use, and there are no
+// Caveats: of a Repository's methods only those saving and loading blobs
+// and trees may run concurrently (see Repository), and there are no
 // repository locks yet: do not run prune while a backup runs.
 package repo

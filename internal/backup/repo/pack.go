@@ -56,6 +56,7 @@ const headerEntrySize = 1 + 4 + 4 + 32
 // packer accumulates the sealed blobs of one pack in memory.
 type packer struct {
 	typ   BlobType
+	class string // storage class to upload in
 	buf   []byte
 	blobs []PackedBlob
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firnhq/firn/internal/backup/backend"
@@ -95,25 +96,52 @@ type OpenOptions struct {
 	CacheDir string
 }
 
-// Repository is an open repository. It is not safe for concurrent use.
+// Repository is an open repository. SaveBlob, SaveTree, HasBlob,
+// LoadBlob, LoadTree and Stats may be called concurrently (a backup's
+// goroutines do); everything else must not run concurrently with any
+// method, and the Index must not be read while blobs are being saved.
 type Repository struct {
 	be    backend.Backend
 	key   *Key
 	cfg   Config
 	cache *Cache
-	index *Index
+	index *Index // written under mu by uploads
 
 	// DataStorageClass is the class new data packs are written in;
-	// initially the config's.
+	// initially the config's. Set it before saving blobs.
 	DataStorageClass string
 
-	packers   [2]*packer
-	pending   map[blobKey]bool // blobs in open packers
+	mu        sync.Mutex
+	packers   [2]*packer       // the open pack of each type
+	pending   map[blobKey]bool // blobs in packers not yet uploaded
 	unindexed []*PackInfo      // uploaded packs not yet in an index file
 	stats     WriteStats
+	uploadErr error // the first failed upload
+
+	// packBufs holds the buffers of the packs of each type: a pack takes
+	// one when it opens and gives it back once uploaded, so that at most
+	// cap(packBufs[t]) packs of type t are in memory, filling or
+	// uploading. A nil buffer is allocated when taken.
+	packBufs [2]chan []byte
+	uploads  sync.WaitGroup
 
 	treePacks     map[ID][]byte // verified tree packs read in this session
 	treePackBytes int
+}
+
+// packsInMemory is how many data packs may be in memory at once: one
+// filling while the others upload. Two are as fast as three with the
+// default size (the upload of one pack takes less than the filling of
+// the next); small packs get more, huge ones one (the next pack then
+// opens once the previous one is uploaded).
+func packsInMemory(packSize int64) int {
+	switch {
+	case packSize <= 16<<20:
+		return 4
+	case packSize <= 256<<20:
+		return 2
+	}
+	return 1
 }
 
 // WriteStats counts what a Repository wrote.
@@ -170,6 +198,13 @@ func Open(ctx context.Context, be backend.Backend, password []byte, o OpenOption
 	if err := json.Unmarshal(cb, &r.cfg); err != nil {
 		return nil, fmt.Errorf("open %s: config: %w", be.Location(), err)
 	}
+	r.packBufs[DataBlob] = make(chan []byte, packsInMemory(r.cfg.PackSize))
+	r.packBufs[TreeBlob] = make(chan []byte, 2)
+	for _, c := range r.packBufs {
+		for range cap(c) {
+			c <- nil
+		}
+	}
 	if r.cfg.Version != FormatVersion {
 		return nil, fmt.Errorf("open %s: format version %d, this firn reads %d", be.Location(), r.cfg.Version, FormatVersion)
 	}
@@ -202,7 +237,11 @@ func (r *Repository) Index() *Index { return r.index }
 func (r *Repository) Cache() *Cache { return r.cache }
 
 // Stats returns what this Repository has written so far.
-func (r *Repository) Stats() WriteStats { return r.stats }
+func (r *Repository) Stats() WriteStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stats
+}
 
 // saveFile encodes v as JSON, seals it and stores it as dir/<id>, the id
 // being the SHA-256 of the stored bytes.
@@ -314,36 +353,102 @@ func (r *Repository) RemoveIndex(ctx context.Context, id ID) error {
 
 // HasBlob reports whether blob id of type t is stored or pending.
 func (r *Repository) HasBlob(t BlobType, id ID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hasBlob(t, id)
+}
+
+func (r *Repository) hasBlob(t BlobType, id ID) bool {
 	return r.index.Has(t, id) || r.pending[blobKey{t, id}]
 }
 
+// encodeBufs holds scratch buffers for sealing blobs before they are
+// copied into their pack.
+var encodeBufs sync.Pool
+
 // SaveBlob stores data as a blob of type t unless one with the same
 // content exists, and returns its id and whether it was new. Blobs are
-// uploaded in packs once a pack is full or by Flush.
+// uploaded in packs once a pack is full or by Flush; uploads run in the
+// background, and an upload's failure is returned by a later SaveBlob
+// or by Flush; the upload of a pack that a call fills runs with its ctx,
+// which must therefore stay valid until Flush. Concurrent calls hash,
+// compress and seal in parallel.
 func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID, bool, error) {
 	id := r.key.BlobID(data)
-	if r.HasBlob(t, id) {
+	k := blobKey{t, id}
+	r.mu.Lock()
+	err := r.uploadErr
+	known := err == nil && r.hasBlob(t, id)
+	if err == nil && !known {
+		r.pending[k] = true // claimed: concurrent savers of the same content skip it
+	}
+	r.mu.Unlock()
+	if err != nil {
+		return id, false, err
+	}
+	if known {
 		return id, false, nil
 	}
-	p := r.packers[t]
-	if p == nil {
-		p = &packer{typ: t}
-		r.packers[t] = p
+
+	var scratch []byte
+	if b, ok := encodeBufs.Get().(*[]byte); ok {
+		scratch = *b
+	}
+	sealed := r.key.encode(scratch[:0], data)
+
+	r.mu.Lock()
+	p, err := r.openPacker(ctx, t)
+	if err != nil {
+		delete(r.pending, k)
+		r.mu.Unlock()
+		return id, false, err
 	}
 	before := len(p.buf)
-	p.buf = r.key.encode(p.buf, data)
-	sealedLen := len(p.buf) - before
-	p.blobs = append(p.blobs, PackedBlob{ID: id, Offset: uint32(before), Length: uint32(sealedLen), RawLength: uint32(len(data))})
-	r.pending[blobKey{t, id}] = true
+	p.buf = append(p.buf, sealed...)
+	p.blobs = append(p.blobs, PackedBlob{ID: id, Offset: uint32(before), Length: uint32(len(sealed)), RawLength: uint32(len(data))})
 	r.stats.BlobsNew++
 	r.stats.BytesNew += int64(len(data))
-	r.stats.BytesStored += int64(sealedLen)
+	r.stats.BytesStored += int64(len(sealed))
+	var full *packer
 	if int64(len(p.buf)) >= r.packTarget(t) {
-		if err := r.flushPack(ctx, t); err != nil {
-			return id, true, err
-		}
+		full, r.packers[t] = p, nil
+	}
+	r.mu.Unlock()
+	encodeBufs.Put(&sealed)
+	if full != nil {
+		r.startUpload(ctx, full)
 	}
 	return id, true, nil
+}
+
+// openPacker returns the open packer of type t, opening one with a
+// buffer from packBufs when there is none: it waits (with r.mu released)
+// while every buffer is in use. r.mu must be held.
+func (r *Repository) openPacker(ctx context.Context, t BlobType) (*packer, error) {
+	for r.packers[t] == nil {
+		r.mu.Unlock()
+		var buf []byte
+		select {
+		case buf = <-r.packBufs[t]:
+		case <-ctx.Done():
+			r.mu.Lock()
+			return nil, ctx.Err()
+		}
+		r.mu.Lock()
+		if r.packers[t] != nil { // another goroutine opened one meanwhile
+			r.packBufs[t] <- buf // does not block: this one came from there
+			break
+		}
+		if buf == nil {
+			buf = make([]byte, 0, r.packCap(t))
+		}
+		class := ""
+		if t == DataBlob && r.DataStorageClass != "STANDARD" {
+			class = r.DataStorageClass
+		}
+		r.packers[t] = &packer{typ: t, buf: buf[:0], class: class}
+	}
+	return r.packers[t], nil
 }
 
 func (r *Repository) packTarget(t BlobType) int64 {
@@ -353,50 +458,90 @@ func (r *Repository) packTarget(t BlobType) int64 {
 	return r.cfg.PackSize
 }
 
-// flushPack uploads the open pack of type t.
-func (r *Repository) flushPack(ctx context.Context, t BlobType) error {
-	p := r.packers[t]
-	if p == nil || len(p.blobs) == 0 {
-		return nil
+// packCap is the capacity a new pack buffer of type t gets: data packs
+// hold their target plus the largest chunk and a header of small blobs,
+// so that they do not grow (pages never written take no memory); tree
+// packs start smaller and grow when needed.
+func (r *Repository) packCap(t BlobType) int {
+	target := int(r.packTarget(t))
+	if t == TreeBlob {
+		return min(target, 1<<20)
 	}
-	r.packers[t] = nil
+	return target + min(target, encodedMax(chunker.MaxSize)) + target/16 + 64<<10
+}
+
+// startUpload uploads the pack p in the background. Its buffer goes back
+// to packBufs when done; the first failure is kept in uploadErr.
+func (r *Repository) startUpload(ctx context.Context, p *packer) {
+	r.uploads.Add(1)
+	go func() {
+		defer r.uploads.Done()
+		err := r.uploadPack(ctx, p)
+		if err != nil {
+			r.mu.Lock()
+			if r.uploadErr == nil {
+				r.uploadErr = err
+			}
+			r.mu.Unlock()
+		}
+		r.packBufs[p.typ] <- p.buf[:0]
+	}()
+}
+
+// uploadPack finishes and uploads pack p, then indexes its blobs.
+func (r *Repository) uploadPack(ctx context.Context, p *packer) error {
 	data := p.finish(r.key)
-	info := &PackInfo{ID: Hash(data), Type: t, Size: int64(len(data)), Blobs: p.blobs}
-	class := ""
-	if t == DataBlob && r.DataStorageClass != "STANDARD" {
-		class = r.DataStorageClass
-	}
-	info.StorageClass = class
-	if err := r.be.Put(ctx, info.Name(), data, class); err != nil {
+	p.buf = data
+	info := &PackInfo{ID: Hash(data), Type: p.typ, Size: int64(len(data)), StorageClass: p.class, Blobs: p.blobs}
+	if err := r.be.Put(ctx, info.Name(), data, p.class); err != nil {
 		return fmt.Errorf("upload pack: %w", err)
 	}
-	if t == TreeBlob {
-		r.cache.Put(info.Name(), data)
+	if p.typ == TreeBlob {
+		r.cache.Put(info.Name(), data) // best effort
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.stats.PacksNew++
 	for _, b := range p.blobs {
-		delete(r.pending, blobKey{t, b.ID})
+		delete(r.pending, blobKey{p.typ, b.ID})
 	}
 	r.index.AddPack(info)
 	r.unindexed = append(r.unindexed, info)
 	return nil
 }
 
-// Flush uploads the open packs and writes an index file for the packs
-// uploaded since the last Flush. Blobs saved before are then durable.
+// Flush uploads the open packs, waits for every upload and writes an
+// index file for the packs uploaded since the last Flush. Blobs saved
+// before are then durable. It must not run concurrently with SaveBlob.
 func (r *Repository) Flush(ctx context.Context) error {
-	for _, t := range []BlobType{DataBlob, TreeBlob} {
-		if err := r.flushPack(ctx, t); err != nil {
-			return err
+	r.mu.Lock()
+	var open []*packer
+	for t, p := range r.packers {
+		if p != nil && len(p.blobs) > 0 {
+			open = append(open, p)
+			r.packers[t] = nil
 		}
 	}
-	if len(r.unindexed) == 0 {
-		return nil
+	r.mu.Unlock()
+	for _, p := range open {
+		r.startUpload(ctx, p)
 	}
-	if _, err := r.SaveIndex(ctx, r.unindexed); err != nil {
+	r.uploads.Wait()
+	r.mu.Lock()
+	err, unindexed := r.uploadErr, r.unindexed
+	r.mu.Unlock()
+	if err != nil {
 		return err
 	}
+	if len(unindexed) == 0 {
+		return nil
+	}
+	if _, err := r.SaveIndex(ctx, unindexed); err != nil {
+		return err
+	}
+	r.mu.Lock()
 	r.unindexed = nil
+	r.mu.Unlock()
 	return nil
 }
 
@@ -404,7 +549,9 @@ func (r *Repository) Flush(ctx context.Context) error {
 // its id. Tree packs are read whole (and cached); data blobs with a
 // ranged read of their pack.
 func (r *Repository) LoadBlob(ctx context.Context, t BlobType, id ID) ([]byte, error) {
+	r.mu.Lock()
 	loc, ok := r.index.Lookup(t, id)
+	r.mu.Unlock()
 	if !ok {
 		return nil, fmt.Errorf("%s blob %s: not in the index", t, id.Short())
 	}
@@ -441,15 +588,34 @@ func (r *Repository) DecodeBlob(id ID, sealed []byte) ([]byte, error) {
 	return plain, nil
 }
 
+// DecodeBlobInPlace is DecodeBlob overwriting sealed, which saves an
+// allocation and a copy: the plaintext returned may share sealed's
+// memory. Concurrent calls on different blobs are safe.
+func (r *Repository) DecodeBlobInPlace(id ID, sealed []byte) ([]byte, error) {
+	plain, err := r.key.decodeInPlace(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", id.Short(), err)
+	}
+	if r.key.BlobID(plain) != id {
+		return nil, fmt.Errorf("blob %s: content does not match its id", id.Short())
+	}
+	return plain, nil
+}
+
 // treePack returns the whole tree pack p, verified.
 func (r *Repository) treePack(ctx context.Context, p *PackInfo) ([]byte, error) {
-	if b, ok := r.treePacks[p.ID]; ok {
+	r.mu.Lock()
+	b, ok := r.treePacks[p.ID]
+	r.mu.Unlock()
+	if ok {
 		return b, nil
 	}
 	b, err := r.getFile(ctx, p.Name())
 	if err != nil {
 		return nil, fmt.Errorf("tree pack: %w", err)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.treePackBytes > 256<<20 {
 		clear(r.treePacks)
 		r.treePackBytes = 0

@@ -8,15 +8,19 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/firnhq/firn/internal/backup/backend"
 	"github.com/firnhq/firn/internal/s3client"
@@ -91,6 +95,14 @@ func (b *Backend) Location() string { return b.url }
 func (b *Backend) key(name string) *string { return aws.String(b.prefix + name) }
 
 // Put implements backend.Backend.
+//
+// Every repository file but config is named by the SHA-256 of its bytes
+// ("data/<64 hex digits>"), which the repository has computed already:
+// Put signs the request with it as the payload hash (SigV4's
+// x-amz-content-sha256) instead of having the SDK hash the body again,
+// and skips the SDK's extra CRC32 checksum. The endpoint checks the body
+// against the signed hash, so an upload corrupted on the way, or a file
+// whose content does not match its name, is rejected.
 func (b *Backend) Put(ctx context.Context, name string, data []byte, class string) error {
 	in := &s3.PutObjectInput{
 		Bucket: &b.bucket, Key: b.key(name), Body: bytes.NewReader(data),
@@ -99,14 +111,61 @@ func (b *Backend) Put(ctx context.Context, name string, data []byte, class strin
 	if class != "" && class != "STANDARD" {
 		in.StorageClass = types.StorageClass(class)
 	}
-	if _, err := b.client.PutObject(ctx, in); err != nil {
+	var opts []func(*s3.Options)
+	if h, ok := nameHash(name); ok {
+		opts = append(opts, signedPayload(h))
+	}
+	if _, err := b.client.PutObject(ctx, in, opts...); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
 	return nil
 }
 
+// nameHash returns the hex SHA-256 that a repository file name ends with
+// ("dir/<64 lower-case hex digits>").
+func nameHash(name string) (string, bool) {
+	i := strings.LastIndexByte(name, '/')
+	h := name[i+1:]
+	if i < 0 || len(h) != sha256.Size*2 {
+		return "", false
+	}
+	for _, c := range []byte(h) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", false
+		}
+	}
+	return h, true
+}
+
+// signedPayload makes a request sign hash (hex SHA-256 of the body) as
+// its payload hash, computing none, and send no flexible checksum.
+func signedPayload(hash string) func(*s3.Options) {
+	return func(o *s3.Options) {
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			// Before the middleware that would compute the hash, which
+			// leaves a hash already in the context alone.
+			return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("FirnPayloadHash",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					return next.HandleFinalize(v4.SetPayloadHash(ctx, hash), in)
+				}), payloadHashMiddleware, middleware.Before)
+		})
+	}
+}
+
+// payloadHashMiddleware is the id of the SDK's middleware that sets the
+// payload hash (v4.ComputePayloadSHA256 and its variants).
+var payloadHashMiddleware = (&v4.ComputePayloadSHA256{}).ID()
+
 // Get implements backend.Backend.
 func (b *Backend) Get(ctx context.Context, name string, off, length int64) ([]byte, error) {
+	return b.GetInto(ctx, name, off, length, nil)
+}
+
+// GetInto is Get reading into buf's memory when its capacity allows,
+// so that a caller reading many packs can reuse one buffer (a new one is
+// allocated otherwise).
+func (b *Backend) GetInto(ctx context.Context, name string, off, length int64, buf []byte) ([]byte, error) {
 	in := &s3.GetObjectInput{Bucket: &b.bucket, Key: b.key(name)}
 	switch {
 	case length == 0:
@@ -116,7 +175,11 @@ func (b *Backend) Get(ctx context.Context, name string, off, length int64) ([]by
 	case off > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", off))
 	}
-	out, err := b.client.GetObject(ctx, in)
+	// Whoever reads a repository file checks it against its name or its
+	// blobs' ids: the SDK need not checksum the response too.
+	out, err := b.client.GetObject(ctx, in, func(o *s3.Options) {
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
 	if err != nil {
 		var ios *types.InvalidObjectState
 		switch {
@@ -132,17 +195,25 @@ func (b *Backend) Get(ctx context.Context, name string, off, length int64) ([]by
 		return nil, fmt.Errorf("get %s: %w", name, err)
 	}
 	defer out.Body.Close()
-	var buf bytes.Buffer
-	if out.ContentLength != nil && *out.ContentLength > 0 {
-		buf.Grow(int(*out.ContentLength))
+	if n := aws.ToInt64(out.ContentLength); n > 0 && (length < 0 || n == length) {
+		if int64(cap(buf)) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		// (The HTTP client holds the body to its Content-Length.)
+		if _, err := io.ReadFull(out.Body, buf); err != nil {
+			return nil, fmt.Errorf("get %s: %w", name, err)
+		}
+		return buf, nil
 	}
-	if _, err := buf.ReadFrom(out.Body); err != nil {
+	w := bytes.NewBuffer(buf[:0])
+	if _, err := w.ReadFrom(out.Body); err != nil {
 		return nil, fmt.Errorf("get %s: %w", name, err)
 	}
-	if length > 0 && int64(buf.Len()) != length {
-		return nil, fmt.Errorf("get %s: got %d bytes at %d, want %d", name, buf.Len(), off, length)
+	if length > 0 && int64(w.Len()) != length {
+		return nil, fmt.Errorf("get %s: got %d bytes at %d, want %d", name, w.Len(), off, length)
 	}
-	return buf.Bytes(), nil
+	return w.Bytes(), nil
 }
 
 // Head implements backend.Backend. The restore state comes from the
