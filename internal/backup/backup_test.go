@@ -308,3 +308,24 @@ func TestForgetPrune(t *testing.T) {
 		t.Errorf("second prune: %+v, %v", res, err)
 	}
 }
+
+// TestScanTotals: the totals a progress display's ETA uses count the
+// regular files a run reads, with its excludes.
+func TestScanTotals(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	backuptest.MakeTree(t, src)
+	os.WriteFile(filepath.Join(src, "skip.tmp"), []byte("excluded"), 0o600)
+	var p Progress
+	ScanTotals(context.Background(), []string{src}, []string{"*.tmp"}, &p)
+	var files, size int64
+	filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if d.Type().IsRegular() && filepath.Ext(path) != ".tmp" {
+			fi, _ := d.Info()
+			files, size = files+1, size+fi.Size()
+		}
+		return nil
+	})
+	if !p.Scanned.Load() || p.TotalFiles.Load() != files || p.TotalBytes.Load() != size || files != 7 {
+		t.Errorf("totals: %d files, %d bytes (scanned %v), want %d, %d", p.TotalFiles.Load(), p.TotalBytes.Load(), p.Scanned.Load(), files, size)
+	}
+}

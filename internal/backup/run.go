@@ -25,10 +25,14 @@ import (
 // Progress counts the work of a run or a restore as it happens; another
 // goroutine may read it at any time.
 type Progress struct {
-	Files    atomic.Int64 // files done
-	Bytes    atomic.Int64 // bytes of the files done (or written, in a restore)
-	BytesNew atomic.Int64 // plaintext bytes of new chunks
-	Packs    atomic.Int64 // packs uploaded or downloaded
+	// TotalFiles and TotalBytes are what a run will go through, once
+	// ScanTotals has counted them (Scanned set); zero before.
+	TotalFiles, TotalBytes atomic.Int64
+	Scanned                atomic.Bool
+	Files                  atomic.Int64 // files done
+	Bytes                  atomic.Int64 // bytes of the files done (or written, in a restore)
+	BytesNew               atomic.Int64 // plaintext bytes of new chunks
+	Packs                  atomic.Int64 // packs uploaded or downloaded
 }
 
 // RunOptions say what to back up.
@@ -480,9 +484,13 @@ func (a *archiver) count(f func(st *repo.Stats)) {
 	a.mu.Unlock()
 }
 
-func (a *archiver) excluded(path string) bool {
+func (a *archiver) excluded(path string) bool { return excludedBy(a.o.Excludes, path) }
+
+// excludedBy reports whether path matches one of the exclude globs, by
+// its base name or whole.
+func excludedBy(excludes []string, path string) bool {
 	base := filepath.Base(path)
-	for _, p := range a.o.Excludes {
+	for _, p := range excludes {
 		if ok, _ := filepath.Match(p, base); ok {
 			return true
 		}
@@ -850,4 +858,42 @@ func (a *archiver) saveStdin() (*repo.Node, error) {
 	a.progress.Files.Add(1)
 	a.progress.Bytes.Add(size)
 	return n, nil
+}
+
+// ScanTotals counts the regular files under paths, and their bytes, as
+// a run with excludes would go through them, into p's totals: the
+// estimate a progress display needs. It runs beside the backup (restic
+// does the same); unreadable entries are skipped.
+func ScanTotals(ctx context.Context, paths, excludes []string, p *Progress) {
+	var files, size int64
+	for _, root := range paths {
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			continue
+		}
+		filepath.WalkDir(abs, func(path string, d fs.DirEntry, err error) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				return nil
+			}
+			if path != abs && excludedBy(excludes, path) {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				if fi, err := d.Info(); err == nil {
+					files++
+					size += fi.Size()
+				}
+			}
+			return nil
+		})
+	}
+	p.TotalFiles.Store(files)
+	p.TotalBytes.Store(size)
+	p.Scanned.Store(true)
 }

@@ -177,8 +177,19 @@ func (e *backupEnv) progress(what string, p *backup.Progress) (stop func()) {
 			case <-t.C:
 				el := time.Since(start)
 				b := p.Bytes.Load()
-				fmt.Fprintf(e.stderr, "[%s] %s: %d files, %s, %s new, %d packs, %s/s\n", el.Round(time.Second), what,
-					p.Files.Load(), human(b), human(p.BytesNew.Load()), p.Packs.Load(), human(int64(float64(b)/el.Seconds())))
+				rate := float64(b) / el.Seconds()
+				total := ""
+				if p.Scanned.Load() {
+					left := max(p.TotalBytes.Load()-b, 0)
+					total = fmt.Sprintf(" of %d files, %s of %s", p.TotalFiles.Load(), human(b), human(p.TotalBytes.Load()))
+					if rate > 0 {
+						total += ", ETA " + time.Duration(float64(left)/rate*float64(time.Second)).Round(time.Second).String()
+					}
+				} else {
+					total = ", " + human(b)
+				}
+				fmt.Fprintf(e.stderr, "[%s] %s: %d files%s, %s new, %d packs, %s/s\n", el.Round(time.Second), what,
+					p.Files.Load(), total, human(p.BytesNew.Load()), p.Packs.Load(), human(int64(rate)))
 			}
 		}
 	}()
@@ -360,6 +371,12 @@ func (e *backupEnv) run(ctx context.Context, args []string) int {
 		stdin = dump
 	}
 	p := &backup.Progress{}
+	if !e.quiet && len(paths) > 0 {
+		// Totals for the progress line's ETA, counted beside the run.
+		scanCtx, cancelScan := context.WithCancel(ctx)
+		defer cancelScan()
+		go backup.ScanTotals(scanCtx, paths, excludes, p)
+	}
 	stop := e.progress("backup", p)
 	sn, err := backup.Run(ctx, r, backup.RunOptions{Paths: paths, Type: *typ, Tags: tags, Excludes: excludes, Host: *host,
 		StdinName: *stdinName, StdinCommand: *stdinCmd, Stdin: stdin, Program: "firn " + Version, Progress: p})
