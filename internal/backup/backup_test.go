@@ -329,3 +329,42 @@ func TestScanTotals(t *testing.T) {
 		t.Errorf("totals: %d files, %d bytes (scanned %v), want %d, %d", p.TotalFiles.Load(), p.TotalBytes.Load(), p.Scanned.Load(), files, size)
 	}
 }
+
+// TestSparseAndLargeRoundTrip: a sparse file (holes around a little
+// data) and a file larger than the biggest chunk restore byte for byte.
+func TestSparseAndLargeRoundTrip(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(src, 0o755)
+	f, err := os.Create(filepath.Join(src, "sparse.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(16 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(backuptest.RandBytes(4<<10, 5), 9<<20)
+	f.Close()
+	os.WriteFile(filepath.Join(src, "large.bin"), backuptest.RandBytes(20<<20, 6), 0o644)
+	fx := newFixture(t, "")
+	fx.reopen(t)
+	sn, err := Run(context.Background(), fx.r, RunOptions{Paths: []string{src}, Host: "testhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := t.TempDir()
+	fx.reopen(t)
+	if _, err := Restore(context.Background(), fx.r, sn, RestoreOptions{Target: target}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"sparse.img", "large.bin"} {
+		want, _ := os.ReadFile(filepath.Join(src, name))
+		got, err := os.ReadFile(filepath.Join(target, src, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: restored %d bytes (%v), want %d identical", name, len(got), err, len(want))
+		}
+	}
+	// The holes are zeros: they compress (and repeat) to nearly nothing.
+	if sn.Stats.BytesStored > 21<<20 {
+		t.Errorf("the sparse file's zeros took room: %d bytes stored", sn.Stats.BytesStored)
+	}
+}
