@@ -398,6 +398,17 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, data []byte) (ID,
 
 	r.mu.Lock()
 	p, err := r.openPacker(ctx, t)
+	if err == nil && len(p.buf) > 0 && int64(len(p.buf)+len(sealed)) > r.packTarget(t) {
+		// The blob would take the pack past its size: it opens the next
+		// one. Packs stay within their size, and a chunk of a file does
+		// not share a pack with whatever blobs of other files concurrent
+		// savers had put there, which prune could then not delete apart.
+		r.packers[t] = nil
+		r.mu.Unlock()
+		r.startUpload(ctx, p)
+		r.mu.Lock()
+		p, err = r.openPacker(ctx, t)
+	}
 	if err != nil {
 		delete(r.pending, k)
 		r.mu.Unlock()
