@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/config"
 	"github.com/firnhq/firn/internal/testenv"
+	"github.com/firnhq/firn/internal/testenv/firntest"
 	"github.com/firnhq/firn/s3archive"
 )
 
@@ -31,17 +30,9 @@ func client(endpoint, ak, sk string) *s3.Client {
 // startFirn starts a firn whose Standard restores take about 400 ms.
 func startFirn(t *testing.T) *s3.Client {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Data, cfg.Address, cfg.AccessKey, cfg.SecretKey = t.TempDir(), "127.0.0.1:0", "AK", "SK"
-	cfg.RestoreLatency = "Expedited=0s,Standard=400ms,Bulk=1h"
-	cfg.RestoreEvery = 20 * time.Millisecond
-	cfg.AuditLog = "off"
-	srv, err := app.Start(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-	return client("http://"+srv.Addr(), "AK", "SK")
+	return client(firntest.Start(t, "AK", "SK", func(cfg *config.Server) {
+		cfg.RestoreLatency = "Expedited=0s,Standard=400ms,Bulk=1h"
+	}), "AK", "SK")
 }
 
 type recorder struct {

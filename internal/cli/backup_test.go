@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/backup/backuptest"
 	"github.com/firnhq/firn/internal/config"
 	"github.com/firnhq/firn/internal/testenv"
+	"github.com/firnhq/firn/internal/testenv/firntest"
 )
 
 // backupEndpoint is an S3 endpoint for the backup tests.
@@ -28,22 +25,12 @@ type backupEndpoint struct {
 
 func startFirnForBackup(t *testing.T) backupEndpoint {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Data, cfg.Address = t.TempDir(), "127.0.0.1:0"
-	cfg.AccessKey, cfg.SecretKey = "FIRNBACKUPTESTKEY001", "backup/test/secret/0123456789abcdefghij"
-	cfg.GCEvery = 0
-	cfg.RestoreLatency = "Expedited=0s,Standard=0s,Bulk=0s"
-	cfg.RestoreEvery = 20 * time.Millisecond
-	srv, err := app.Start(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatalf("app.Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+	const ak, sk = "FIRNBACKUPTESTKEY001", "backup/test/secret/0123456789abcdefghij"
+	url := firntest.Start(t, ak, sk, func(cfg *config.Server) {
+		cfg.GCEvery = 0
+		cfg.RestoreLatency = "Expedited=0s,Standard=0s,Bulk=0s"
 	})
-	return backupEndpoint{"http://" + srv.Addr(), cfg.AccessKey, cfg.SecretKey}
+	return backupEndpoint{url, ak, sk}
 }
 
 // startMotoForBackup starts moto's S3 server or skips t.

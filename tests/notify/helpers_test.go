@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -22,9 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/config"
 	"github.com/firnhq/firn/internal/testenv"
+	"github.com/firnhq/firn/internal/testenv/firntest"
 )
 
 func suffix() string {
@@ -37,23 +36,11 @@ func suffix() string {
 // fast retries.
 func startFirn(t *testing.T, targets ...config.Target) *s3.Client {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Data, cfg.Address, cfg.AccessKey, cfg.SecretKey = t.TempDir(), "127.0.0.1:0", "AK", "SK"
-	cfg.RestoreLatency = "Expedited=0s,Standard=200ms,Bulk=1s"
-	cfg.RestoreEvery = 20 * time.Millisecond
-	cfg.AuditLog = "off"
-	cfg.Targets = targets
-	cfg.NotifyRetryMin, cfg.NotifyRetryMax = 50*time.Millisecond, 500*time.Millisecond
-	srv, err := app.Start(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return client("http://" + srv.Addr())
+	return client(firntest.Start(t, "AK", "SK", func(cfg *config.Server) {
+		cfg.RestoreLatency = "Expedited=0s,Standard=200ms,Bulk=1s"
+		cfg.Targets = targets
+		cfg.NotifyRetryMin, cfg.NotifyRetryMax = 50*time.Millisecond, 500*time.Millisecond
+	}))
 }
 
 func client(endpoint string) *s3.Client {

@@ -3,8 +3,6 @@ package daemon_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,11 +19,11 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"github.com/firnhq/firn/internal/app"
 	s3be "github.com/firnhq/firn/internal/backup/backend/s3"
 	"github.com/firnhq/firn/internal/backup/daemon"
 	"github.com/firnhq/firn/internal/backup/repo"
 	"github.com/firnhq/firn/internal/config"
+	"github.com/firnhq/firn/internal/testenv/firntest"
 )
 
 const testPassword = "correct horse battery staple"
@@ -106,31 +104,21 @@ type endpoint struct {
 // credentials and creates bucket "backups".
 func startFirn(t *testing.T) *endpoint {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Data, cfg.Address = t.TempDir(), "127.0.0.1:0"
-	cfg.AccessKey, cfg.SecretKey = "FIRNDAEMONTESTKEY001", "daemon/test/secret/0123456789abcdefghij"
-	cfg.GCEvery = 0
-	cfg.RestoreLatency = "Expedited=0s,Standard=0s,Bulk=0s"
-	cfg.RestoreEvery = 20 * time.Millisecond
-	srv, err := app.Start(context.Background(), cfg, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatalf("app.Start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
+	const ak, sk = "FIRNDAEMONTESTKEY001", "daemon/test/secret/0123456789abcdefghij"
+	url := firntest.Start(t, ak, sk, func(cfg *config.Server) {
+		cfg.GCEvery = 0
+		cfg.RestoreLatency = "Expedited=0s,Standard=0s,Bulk=0s"
 	})
-	t.Setenv("AWS_ACCESS_KEY_ID", cfg.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", cfg.SecretKey)
+	t.Setenv("AWS_ACCESS_KEY_ID", ak)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
 	t.Setenv("AWS_SESSION_TOKEN", "")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	ep := &endpoint{url: "http://" + srv.Addr()}
-	ep.s3 = s3.New(s3.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
+	ep := &endpoint{url: url}
+	ep.s3 = s3.New(s3.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider(ak, sk, ""),
 		BaseEndpoint: aws.String(ep.url), UsePathStyle: true})
 	if _, err := ep.s3.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String("backups")}); err != nil {
 		t.Fatalf("CreateBucket: %v", err)
