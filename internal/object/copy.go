@@ -96,7 +96,7 @@ func (s *Service) copyObject(ctx context.Context, in CopyInput) (*meta.Object, e
 	}
 	// An archived source must be restored first, even to change its
 	// metadata.
-	if _, _, err := readable(src); err != nil {
+	if _, _, err := readable(src, s.clock.Now()); err != nil {
 		return nil, err
 	}
 	vid, err := s.versionFor(ctx, in.Bucket)

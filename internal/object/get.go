@@ -205,26 +205,54 @@ func partRange(o *meta.Object, n int) (off, size int64, err error) {
 	return 0, 0, ErrInvalidPartNumber
 }
 
-// readable returns where o's bytes can be read from: its own segments or
-// inline bytes, or for an archived object its restored copy. An archived
-// object without a finished restore is an *ArchivedError.
-func readable(o *meta.Object) ([]meta.Segment, []byte, error) {
+// readable returns where o's bytes can be read from at now: its own
+// segments or inline bytes, or for an archived object its restored copy.
+// An archived object without a finished restore, or whose restored copy
+// has expired by now (even if ExpireRestores has not dropped it yet), is
+// an *ArchivedError.
+func readable(o *meta.Object, now time.Time) ([]meta.Segment, []byte, error) {
 	if o.StorageClass == IntelligentTiering && IsArchiveAccess(o.AccessTier) {
 		return nil, nil, &ArchivedError{StorageClass: o.StorageClass, AccessTier: o.AccessTier}
 	}
 	if !RestoreRequired(o.StorageClass) {
 		return o.Segments, o.Inline, nil
 	}
-	if o.Restore == nil || o.Restore.Ongoing || o.Restore.Expiry.IsZero() {
+	if !copyLive(o.Restore, now) {
 		return nil, nil, &ArchivedError{StorageClass: o.StorageClass}
 	}
 	return o.Restore.Copy, o.Restore.Inline, nil
 }
 
+// copyLive reports whether r is a finished restore whose copy is still
+// there at now: S3 drops a copy at its expiry, so from then on it is
+// gone, whenever ExpireRestores gets to it.
+func copyLive(r *meta.Restore, now time.Time) bool {
+	return r != nil && !r.Ongoing && !r.Expiry.IsZero() && now.Before(r.Expiry)
+}
+
+// copyExpired reports whether r is a finished restore whose copy's time
+// is up at now but which ExpireRestores has not dropped yet.
+func copyExpired(r *meta.Restore, now time.Time) bool {
+	return r != nil && !r.Ongoing && !r.Expiry.IsZero() && !now.Before(r.Expiry)
+}
+
+// visible returns o as readers see it at now: a restored copy past its
+// expiry is gone (no Restore state), as ExpireRestores will leave it, so
+// HEAD, GET, copies and listings agree before the sweep runs. o itself
+// is not changed.
+func visible(o *meta.Object, now time.Time) *meta.Object {
+	if o == nil || !copyExpired(o.Restore, now) {
+		return o
+	}
+	c := *o
+	c.Restore = nil
+	return &c
+}
+
 // open returns a reader of n bytes of o's readable data from off,
 // decrypted (an SSE-C object needs the request's customerKey).
 func (s *Service) open(ctx context.Context, o *meta.Object, off, n int64, customerKey []byte) (io.ReadCloser, error) {
-	segs, inline, err := readable(o)
+	segs, inline, err := readable(o, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}

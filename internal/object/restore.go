@@ -147,9 +147,38 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 	if err != nil {
 		return 0, err
 	}
+	outcome, err := s.restoreObject(ctx, req, tier, policy)
+	if errors.Is(err, errCopyExpired) {
+		// The restored copy's time is up but the sweep has not dropped it
+		// yet. It is gone (GET and HEAD say so): drop it, and every other
+		// copy as overdue, as the sweep would, then start afresh.
+		for {
+			n, err := s.ExpireRestores(ctx, expireBatch)
+			if err != nil {
+				return 0, err
+			}
+			if n < expireBatch {
+				break
+			}
+		}
+		outcome, err = s.restoreObject(ctx, req, tier, policy)
+	}
+	return outcome, err
+}
+
+// errCopyExpired: a restore request found the object's restored copy
+// past its expiry, not yet dropped.
+var errCopyExpired = errors.New("restored copy expired")
+
+// expireBatch is how many overdue copies a restore request drops at a
+// time when it finds its object's among them.
+const expireBatch = 1000
+
+// restoreObject decides a restore request in one metadata transaction.
+func (s *Service) restoreObject(ctx context.Context, req RestoreRequest, tier string, policy retrieval.Policy) (RestoreOutcome, error) {
 	var outcome RestoreOutcome
 	now := s.clock.Now().UTC()
-	err = s.meta.StartRestore(s.events(ctx, req.Bucket, causeRestore), req.Bucket, req.Key, req.VersionID, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
+	err := s.meta.StartRestore(s.events(ctx, req.Bucket, causeRestore), req.Bucket, req.Key, req.VersionID, func(o *meta.Object, active *meta.RestoreJob, jobs meta.JobReader) (*meta.RestoreJob, error) {
 		// An Intelligent-Tiering object in an archive tier restores for
 		// good (no Days), at GLACIER's or DEEP_ARCHIVE's pace.
 		itArchive := o.StorageClass == IntelligentTiering && IsArchiveAccess(o.AccessTier)
@@ -166,15 +195,20 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 		}
 		switch {
 		case itArchive && !req.NoDays:
+			// S3's answer (400 InvalidArgument), with its message.
 			return nil, &InvalidArgumentError{Name: "Days", Value: fmt.Sprint(req.Days),
-				Msg: "Days must not be specified when restoring an object from an Intelligent-Tiering archive access tier"}
+				Msg: "INTELLIGENT_TIERING objects are not subject to restore expiry. Do not specify Days when restoring this object"}
 		case !itArchive && req.NoDays:
 			return nil, ErrRestoreDaysRequired
 		case !itArchive && req.Days < 1:
 			return nil, &InvalidArgumentError{Name: "Days", Value: fmt.Sprint(req.Days), Msg: "Days must be a positive integer"}
 		}
 		if tier == TierExpedited && class == DeepArchive {
-			return nil, &InvalidArgumentError{Name: "Tier", Value: tier, Msg: "Expedited retrievals are not available for the DEEP_ARCHIVE storage class"}
+			msg := "Expedited retrievals are not available for the DEEP_ARCHIVE storage class"
+			if itArchive {
+				msg = "Expedited retrievals are not available for the DEEP_ARCHIVE_ACCESS tier"
+			}
+			return nil, &InvalidArgumentError{Name: "Tier", Value: tier, Msg: msg}
 		}
 		if active != nil && active.State == meta.RestorePending {
 			// Only a faster tier with the same Days changes a running job.
@@ -198,6 +232,9 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 			}
 			outcome = RestoreUpgraded
 			return &j, nil
+		}
+		if active != nil && active.State == meta.RestoreDone && copyExpired(o.Restore, now) {
+			return nil, errCopyExpired
 		}
 		if active != nil && active.State == meta.RestoreDone && o.Restore != nil && !o.Restore.Ongoing {
 			// A copy exists: move its expiry relative to now.

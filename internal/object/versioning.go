@@ -107,7 +107,8 @@ func (s *Service) versionFor(ctx context.Context, bucket string) (string, error)
 }
 
 // lookup returns the object a read of key (versionID "": the current
-// object) sees. A delete marker gives a *DeleteMarkerError.
+// object) sees (a restored copy past its expiry already gone, see
+// visible). A delete marker gives a *DeleteMarkerError.
 // meta.ErrNoSuchBucket, meta.ErrNoSuchKey, meta.ErrNoSuchVersion.
 func (s *Service) lookup(ctx context.Context, bucket, key, versionID string) (*meta.Object, error) {
 	if versionID == "" {
@@ -117,7 +118,7 @@ func (s *Service) lookup(ctx context.Context, bucket, key, versionID string) (*m
 				return nil, &DeleteMarkerError{VersionID: l.VersionID, LastModified: l.LastModified}
 			}
 		}
-		return o, err
+		return visible(o, s.clock.Now()), err
 	}
 	if err := CheckVersionID(versionID); err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func (s *Service) lookup(ctx context.Context, bucket, key, versionID string) (*m
 	if o.DeleteMarker {
 		return nil, &DeleteMarkerError{VersionID: o.VersionID, LastModified: o.LastModified, Specified: true}
 	}
-	return o, nil
+	return visible(o, s.clock.Now()), nil
 }
 
 // DeleteResult says what a DeleteObject did.
@@ -196,14 +197,30 @@ func (s *Service) deleteMarker(bucket, key, st string) *meta.Object {
 		LastModified: s.clock.Now().UTC(), StorageClass: Standard}
 }
 
-// ListObjectVersions returns one page of the bucket's versions.
+// ListObjectVersions returns one page of the bucket's versions, with
+// restored copies past their expiry gone (see visible).
 func (s *Service) ListObjectVersions(ctx context.Context, bucket string, p meta.VersionParams) (meta.VersionPage, error) {
-	return meta.ListVersions(ctx, s.meta, bucket, p)
+	page, err := meta.ListVersions(ctx, s.meta, bucket, p)
+	dropExpiredCopies(page.Versions, s.clock.Now())
+	return page, err
 }
 
-// ListObjects returns one page of the bucket listing.
+// ListObjects returns one page of the bucket listing, with restored
+// copies past their expiry gone (see visible).
 func (s *Service) ListObjects(ctx context.Context, bucket string, p meta.ListParams) (meta.ListPage, error) {
-	return meta.List(ctx, s.meta, bucket, p)
+	page, err := meta.List(ctx, s.meta, bucket, p)
+	dropExpiredCopies(page.Objects, s.clock.Now())
+	return page, err
+}
+
+// dropExpiredCopies clears the Restore state of the listed objects whose
+// restored copy has expired by now, as ExpireRestores will.
+func dropExpiredCopies(objs []meta.Object, now time.Time) {
+	for i := range objs {
+		if copyExpired(objs[i].Restore, now) {
+			objs[i].Restore = nil
+		}
+	}
 }
 
 // rescheduleCurrent sets the lifecycle due time of key's current object,
