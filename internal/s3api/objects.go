@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/firnhq/firn/internal/meta"
@@ -301,6 +302,9 @@ func (h *Handler) restoreObject(rq *request) error {
 	return nil
 }
 
+// firstBytes holds the buffers GETs read their first bytes into.
+var firstBytes = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 func (h *Handler) getObject(rq *request, head bool) error {
 	if _, err := h.bucketOf(rq); err != nil {
 		return err
@@ -402,11 +406,29 @@ func (h *Handler) getObject(rq *request, head bool) error {
 			hd.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rd.Offset, rd.Offset+rd.Length-1, o.Size))
 		}
 	}
+	var first *[]byte
+	if !head && rd.Length > 0 {
+		// Read the first bytes before the status line goes out: bytes that
+		// cannot be read at all (an archive block damaged beyond repair)
+		// then get a 500 instead of a connection closed without an answer.
+		first = firstBytes.Get().(*[]byte)
+		defer firstBytes.Put(first)
+		n, err := io.ReadFull(rd, (*first)[:min(rd.Length, int64(len(*first)))])
+		if err != nil {
+			return fmt.Errorf("read object %s/%s: %w", rq.bucket, rq.key, err)
+		}
+		*first = (*first)[:n]
+	}
 	rq.w.WriteHeader(status)
 	if head || rd.Length == 0 {
 		return nil
 	}
-	if _, err := io.Copy(rq.w, rd); err != nil {
+	_, err = rq.w.Write(*first)
+	if err == nil && rd.Length > int64(len(*first)) {
+		_, err = io.Copy(rq.w, rd)
+	}
+	*first = (*first)[:cap(*first)]
+	if err != nil {
 		// The status is sent: all we can do is cut the connection so the
 		// client sees a short body rather than a complete-looking one.
 		h.log.Warn("send object", "bucket", rq.bucket, "key", rq.key, "err", err)
