@@ -21,15 +21,23 @@
 //	GET    /_firn/admin/v1/notifications/status                          backlog, oldest event, failures per target
 //	GET    /_firn/admin/v1/notifications/dead[?target=NAME]              dead letters
 //	POST   /_firn/admin/v1/notifications/requeue?target=NAME             deliver a target's dead letters again
+//	POST   /_firn/admin/v1/archive/scrub                                 verify and repair every archive pack now (a ScrubReport)
+//	POST   /_firn/admin/v1/archive/compact[?force=true][&live-ratio=R]   compact the archive now (a CompactReport)
+//	POST   /_firn/admin/v1/archive/flush                                 seal the open archive pack now
+//
+// The archive routes run in the request: the answer comes when the work
+// is done, and a client that goes away cancels it.
 package adminapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,6 +64,71 @@ type Handler struct {
 	Audit    *audit.Logger // nil: none
 	// Targets manages notification targets; nil: those routes answer 404.
 	Targets *dispatch.Dispatcher
+	// Archive runs the archive tier's maintenance on demand; nil: those
+	// routes answer 404.
+	Archive Archive
+}
+
+// ErrUnavailable is wrapped by an Archive's errors when it cannot take
+// work now (the server is shutting down): 503 ServiceUnavailable.
+var ErrUnavailable = errors.New("unavailable")
+
+// Archive is the archive tier's maintenance, as the composition root
+// wires it to the pack store.
+type Archive interface {
+	// Scrub verifies every block of every sealed pack, repairs what the
+	// parity allows and reads back every live object.
+	Scrub(ctx context.Context) (ScrubReport, error)
+	// Compact rewrites the packs that opt selects.
+	Compact(ctx context.Context, opt CompactOptions) (CompactReport, error)
+	// Flush seals the open pack, if it holds anything.
+	Flush(ctx context.Context) error
+}
+
+// ScrubReport says what a scrub found and repaired.
+type ScrubReport struct {
+	Packs          int   `json:"packs"`           // sealed packs checked
+	Blocks         int64 `json:"blocks"`          // shard blocks checked
+	BlocksRepaired int64 `json:"blocks_repaired"` // blocks rewritten in place from parity
+	ShardsRebuilt  int   `json:"shards_rebuilt"`  // shard files missing or bad, rebuilt whole
+	Objects        int   `json:"objects"`         // objects read back and checked
+	// Unrecoverable lists the objects that cannot be read back: damage
+	// beyond the parity. Never null.
+	Unrecoverable []DamagedObject `json:"unrecoverable"`
+}
+
+// DamagedObject is an archived object a scrub could not read back: its
+// blob id, and where it was stored from as the archive recorded it when
+// the bytes were written (a multipart object's part names its upload).
+type DamagedObject struct {
+	Blob       string `json:"blob"`
+	Bucket     string `json:"bucket,omitempty"`
+	Key        string `json:"key,omitempty"`
+	VersionID  string `json:"version_id,omitempty"`
+	UploadID   string `json:"upload_id,omitempty"`
+	PartNumber int    `json:"part_number,omitempty"`
+}
+
+// CompactOptions choose what an on-demand compaction rewrites.
+type CompactOptions struct {
+	// Force rewrites packs however recently their objects were stored
+	// (ignoring the minimum age).
+	Force bool
+	// LiveRatio: packs whose live objects fill less than this share of
+	// them are rewritten; 0 means the server's --compact-live-ratio.
+	LiveRatio float64
+}
+
+// CompactReport says what a compaction did.
+type CompactReport struct {
+	Packs          int   `json:"packs"`           // packs rewritten and removed
+	Objects        int   `json:"objects"`         // live objects moved into new packs
+	BytesReclaimed int64 `json:"bytes_reclaimed"` // bytes of the removed packs less the bytes moved
+	// LiveRatio and MinAgeDays are what the packs were chosen by
+	// (MinAgeDays is ignored when Force).
+	LiveRatio  float64 `json:"live_ratio"`
+	MinAgeDays int     `json:"min_age_days"`
+	Force      bool    `json:"force"`
 }
 
 // User is a user as the API shows it.
@@ -132,6 +205,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ae = &apiError{http.StatusBadRequest, "InvalidTarget", err.Error()}
 	case errors.Is(err, iam.ErrInvalidUserName):
 		ae = &apiError{http.StatusBadRequest, "InvalidUserName", err.Error()}
+	case errors.Is(err, ErrUnavailable):
+		ae = &apiError{http.StatusServiceUnavailable, "ServiceUnavailable", err.Error()}
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away (and the work it asked for stopped).
+		log.Warn("admin API request cancelled", "method", r.Method, "path", r.URL.Path)
+		ae = &apiError{http.StatusServiceUnavailable, "RequestCancelled", "The request was cancelled before it completed."}
 	default:
 		var se *sigv4.Error
 		if errors.As(err, &se) || errors.Is(err, sigv4.ErrMissingAuth) || errors.Is(err, sigv4.ErrSignatureMismatch) || errors.Is(err, sigv4.ErrInvalidAccessKeyID) {
@@ -249,6 +328,8 @@ func (h *Handler) route(r *http.Request, res *sigv4.Result) (any, error) {
 		return nil, h.IAM.RevokeKey(ctx, parts[1])
 	case (parts[0] == "targets" || parts[0] == "notifications") && h.Targets != nil:
 		return h.targets(r, parts, body)
+	case parts[0] == "archive" && h.Archive != nil:
+		return h.archive(r, parts)
 	}
 	return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
 }
@@ -297,6 +378,49 @@ func (h *Handler) targets(r *http.Request, parts []string, body func(int64) ([]b
 			return nil, err
 		}
 		return map[string]int{"requeued": n}, nil
+	}
+	return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
+}
+
+// archive serves the archive maintenance routes.
+func (h *Handler) archive(r *http.Request, parts []string) (any, error) {
+	ctx := r.Context()
+	if len(parts) != 2 || r.Method != http.MethodPost {
+		return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
+	}
+	switch parts[1] {
+	case "scrub":
+		rep, err := h.Archive.Scrub(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Unrecoverable == nil {
+			rep.Unrecoverable = []DamagedObject{}
+		}
+		return rep, nil
+	case "compact":
+		var opt CompactOptions
+		q := r.URL.Query()
+		if v := q.Get("force"); v != "" {
+			f, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fail(http.StatusBadRequest, "InvalidArgument", "force must be true or false.")
+			}
+			opt.Force = f
+		}
+		if v := q.Get("live-ratio"); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(f > 0 && f <= 1) {
+				return nil, fail(http.StatusBadRequest, "InvalidArgument", "live-ratio must be a number more than 0 and at most 1.")
+			}
+			opt.LiveRatio = f
+		}
+		return h.Archive.Compact(ctx, opt)
+	case "flush":
+		if err := h.Archive.Flush(ctx); err != nil {
+			return nil, err
+		}
+		return map[string]string{"result": "sealed"}, nil
 	}
 	return nil, fail(http.StatusNotFound, "NoSuchRoute", "No such admin API route: "+r.Method+" "+r.URL.Path)
 }

@@ -57,6 +57,7 @@ type Server struct {
 	stop    context.CancelFunc
 	lock    *os.File // holds the data directory's lock while running
 	archive *pack.Store
+	ops     *archiveOps   // the archive's scrub and compaction, on schedule or on demand
 	audit   *audit.Logger // nil: no audit log
 }
 
@@ -244,7 +245,8 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		return nil, fmt.Errorf("notification targets: %w", err)
 	}
 	svc := object.New(object.Config{Meta: ms, Blobs: blobs, Archive: archive, Remote: remoteStore, ClassTiers: classTiers, Restore: restoreCfg,
-		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys, Audit: auditLog, Targets: dispatcher})
+		Clock: clk, Log: log, Region: cfg.Region, InlineMax: inline, Keys: keys, Audit: auditLog, Targets: dispatcher,
+		FreeTierBytes: freeTierBytes(cfg.FreeTierBytes)})
 	if keys != nil {
 		log.Info("SSE-S3 enabled", "current_master_key", keys.(*sse.Keyring).CurrentID())
 	}
@@ -278,7 +280,8 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	}
 	// One port serves both APIs: Glacier requests are told apart by their
 	// version header or signing scope.
-	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log, Audit: auditLog, Targets: dispatcher}
+	ops := newArchiveOps(archive, cfg, clk)
+	admin := &adminapi.Handler{IAM: identities, Verifier: verifier, Log: log, Audit: auditLog, Targets: dispatcher, Archive: ops}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if adminapi.IsAdminRequest(r) {
 			admin.ServeHTTP(w, r)
@@ -303,7 +306,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 	ok = true
-	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock, archive: archive, audit: auditLog,
+	s := &Server{cfg: cfg, log: log, meta: ms, svc: svc, ln: ln, clock: clk, lock: lock, archive: archive, ops: ops, audit: auditLog,
 		http: &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 			MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -391,7 +394,7 @@ func (s *Server) maintainArchive(ctx context.Context) {
 		}
 		if s.cfg.ScrubEvery > 0 && now.Sub(lastScrub) >= s.cfg.ScrubEvery {
 			lastScrub = now
-			rep, err := s.archive.Scrub(ctx)
+			rep, err := s.ops.scrub(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
 				s.log.Warn("scrub archive", "err", err)
@@ -403,25 +406,60 @@ func (s *Server) maintainArchive(ctx context.Context) {
 		}
 		if s.cfg.CompactEvery > 0 && now.Sub(lastCompact) >= s.cfg.CompactEvery {
 			lastCompact = now
-			// DEEP_ARCHIVE's minimum storage duration: no pack is rewritten
-			// before its objects have been stored that long.
-			minAge := 180 * s.clock.DayLength()
-			if _, err := s.archive.Compact(ctx, pack.CompactOptions{LiveRatio: 0.5, MinAge: minAge}); err != nil && ctx.Err() == nil {
+			// No pack is rewritten before its objects have been stored
+			// --compact-min-age model days (by default DEEP_ARCHIVE's
+			// minimum storage duration, the longest of the classes a pack
+			// may mix).
+			rep, err := s.ops.compact(ctx, s.ops.options(false, 0))
+			switch {
+			case err != nil && ctx.Err() == nil:
 				s.log.Warn("compact archive", "err", err)
+			case rep.Packs > 0:
+				s.log.Info("compacted archive", "packs", rep.Packs, "objects", rep.Objects, "bytes_reclaimed", rep.BytesReclaimed)
 			}
 		}
 	}
 }
 
-// Shutdown stops accepting requests, waits for those in flight (until
-// ctx ends), stops the background loops and closes the stores.
+// Shutdown cancels the archive work asked for through the admin API,
+// stops accepting requests, waits for those in flight (until ctx ends),
+// stops the background loops and closes the stores.
 func (s *Server) Shutdown(ctx context.Context) error {
+	// A scrub or compaction an operator asked for may take hours: stop
+	// it rather than wait for it.
+	s.ops.shutdown()
 	err := s.http.Shutdown(ctx)
 	s.stop()
 	s.wg.Wait()
 	err = errors.Join(err, s.audit.Close(), s.archive.Close(), s.meta.Close())
 	s.lock.Close() // releases the lock
 	return err
+}
+
+// freeTierBytes is the object service's FreeTier allowance for the
+// configured one: 0 there is the default, here no free allowance.
+func freeTierBytes(configured int64) int64 {
+	if configured == 0 {
+		return -1
+	}
+	return configured
+}
+
+// StoredRootCredentials returns the root credentials generated into a
+// data directory on the server's first start, for the admin commands
+// that call the running server; an error if there are none (the server
+// then takes its credentials from FIRN_ACCESS_KEY and FIRN_SECRET_KEY).
+func StoredRootCredentials(dataDir string) (accessKey, secretKey string, err error) {
+	path := filepath.Join(dataDir, credentialsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", err
+	}
+	var c credentials
+	if err := json.Unmarshal(b, &c); err != nil || c.AccessKey == "" || c.SecretKey == "" {
+		return "", "", fmt.Errorf("read %s: invalid credentials file", path)
+	}
+	return c.AccessKey, c.SecretKey, nil
 }
 
 // lockDataDir takes an exclusive lock on dir, so that a second server

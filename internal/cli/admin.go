@@ -36,6 +36,14 @@ const adminUsage = `Usage:
   firn admin target test NAME                                            send NAME an s3:TestEvent now
   firn admin target remove NAME
   firn admin target dead [NAME] [--json] | requeue NAME                  events given up on; deliver them again
+  firn admin archive scrub [--json]                                      verify every archive pack now, repair from parity
+  firn admin archive compact [--force] [--live-ratio R] [--json]         reclaim deleted objects' space now (--force: ignore their age)
+  firn admin archive flush [--json]                                      seal the open archive pack now
+      The archive commands ask the running server (root credentials:
+      FIRN_ACCESS_KEY/FIRN_SECRET_KEY, else DATA/credentials.json) at
+      --endpoint-url (default from FIRN_ADDRESS) [--region R] [--ca-cert F].
+      Exit codes: 0 done; 1 failed (server unreachable, request refused);
+      2 usage; 3 scrub found objects damaged beyond repair.
 `
 
 // runAdmin runs `firn admin ...` against a data directory (the server may
@@ -62,6 +70,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return adminUser(ctx, args[1:], stdout, stderr)
 	case args[0] == "target":
 		return adminTarget(ctx, args[1:], stdout, stderr)
+	case args[0] == "archive":
+		return adminArchive(ctx, args[1:], stdout, stderr)
 	case args[0] == "bucket" && len(args) > 1 && args[1] == "restore-on-get":
 		return adminBucketRestoreOnGet(ctx, args[2:], stdout, stderr)
 	}

@@ -9,6 +9,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +39,17 @@ type Server struct {
 	SealEvery    time.Duration // seal a partly filled pack this often
 	ScrubEvery   time.Duration // verify and repair every pack this often (0 off)
 	CompactEvery time.Duration // reclaim space of deleted archived objects this often (0 off)
+	// CompactMinAge is the age, in model days, that every object of a
+	// pack must have reached before compaction rewrites the pack (unless
+	// forced): DEEP_ARCHIVE's minimum storage duration by default, since
+	// a pack mixes classes.
+	CompactMinAge int
+	// CompactLiveRatio: packs whose live objects fill less than this
+	// share of them are compacted, in (0, 1].
+	CompactLiveRatio float64
+	// FreeTierBytes is the monthly allowance of the FreeTier data
+	// retrieval policy, in bytes (0: no free allowance).
+	FreeTierBytes int64
 	// RestoreLatency overrides restore times: "[CLASS.]Tier=duration,..."
 	// in model time (see object.ParseRestoreLatency).
 	RestoreLatency string
@@ -109,6 +121,17 @@ type Remote struct {
 	AccessKey, SecretKey string
 }
 
+// DefaultCompactMinAge is the default --compact-min-age, in model days:
+// DEEP_ARCHIVE's minimum storage duration (GLACIER's and GLACIER_IR's is
+// 90 days). A pack holds objects of every archive class, so only the
+// longest minimum guarantees that compaction never rewrites an object
+// before its class's minimum has passed.
+const DefaultCompactMinAge = 180
+
+// DefaultFreeTierBytes is the default --free-tier-bytes: AWS's 10 GB a
+// month, in binary gigabytes (retrieval.DefaultFreeTierMonthlyBytes).
+const DefaultFreeTierBytes int64 = 10 << 30
+
 // Defaults returns the embedded defaults.
 func Defaults() Server {
 	return Server{
@@ -116,6 +139,7 @@ func Defaults() Server {
 		Domains: []string{"localhost"}, InlineMax: 128 << 10, GCEvery: 10 * time.Minute,
 		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond, RestoreLease: time.Minute,
 		PackSize: 256 << 20, PackData: 4, PackParity: 2, SealEvery: time.Hour, ScrubEvery: 7 * 24 * time.Hour, CompactEvery: 24 * time.Hour,
+		CompactMinAge: DefaultCompactMinAge, CompactLiveRatio: 0.5, FreeTierBytes: DefaultFreeTierBytes,
 		NotifyRetryMin: time.Second, NotifyRetryMax: 5 * time.Minute, NotifyMaxAttempts: 100,
 		Remote: Remote{Region: "us-east-1", PathStyle: true},
 	}
@@ -144,6 +168,9 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.DurationVar(&c.SealEvery, "seal-every", c.SealEvery, "seal a partly filled archive pack this often")
 	fs.DurationVar(&c.ScrubEvery, "scrub-every", c.ScrubEvery, "verify and repair every archive pack this often (0: never)")
 	fs.DurationVar(&c.CompactEvery, "compact-every", c.CompactEvery, "reclaim the space of deleted archived objects this often (0: never)")
+	fs.IntVar(&c.CompactMinAge, "compact-min-age", c.CompactMinAge, "model days every object of an archive pack must have been stored before compaction rewrites it; 180 is DEEP_ARCHIVE's minimum storage duration, the longest of the classes a pack mixes, so it protects every object")
+	fs.Float64Var(&c.CompactLiveRatio, "compact-live-ratio", c.CompactLiveRatio, "compact archive packs whose live objects fill less than this share of them, in (0, 1]")
+	fs.Var((*byteSize)(&c.FreeTierBytes), "free-tier-bytes", "monthly allowance of the FreeTier data retrieval policy: a `size` in bytes, or with a suffix KiB, MiB, GiB, TiB (0: no free allowance)")
 	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=12h" ("0s": as fast as the media allows)`)
 	fs.DurationVar(&c.RestoreEvery, "restore-every", c.RestoreEvery, "poll interval of the restore worker")
 	fs.DurationVar(&c.RestoreLease, "restore-lease", c.RestoreLease, "how long a worker holds a restore job before another may take it over")
@@ -232,6 +259,12 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	}
 	if c.DayLength <= 0 {
 		return c, fs, fmt.Errorf("config: day-length must be positive")
+	}
+	if c.CompactMinAge < 0 {
+		return c, fs, fmt.Errorf("config: compact-min-age must not be negative")
+	}
+	if !(c.CompactLiveRatio > 0 && c.CompactLiveRatio <= 1) {
+		return c, fs, fmt.Errorf("config: compact-live-ratio must be more than 0 and at most 1")
 	}
 	return c, fs, nil
 }
@@ -328,4 +361,55 @@ func readTargets(v any) ([]Target, error) {
 func FileTargets(path string) ([]Target, error) {
 	_, targets, err := readFile(path)
 	return targets, err
+}
+
+// byteSize is a flag.Value of a byte count: a plain number of bytes, or
+// one with a binary suffix, e.g. "10GiB". Decimal and one-letter
+// suffixes (GB, G) are refused rather than guessed at.
+type byteSize int64
+
+func (b *byteSize) String() string {
+	if b == nil {
+		return "0"
+	}
+	n := int64(*b)
+	for _, u := range sizeUnits {
+		if n != 0 && n%u.mult == 0 {
+			return strconv.FormatInt(n/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+// sizeUnits are the suffixes of byteSize, largest first.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}}
+
+// parseSize reads a byteSize: "1048576", "512KiB", "10GiB" (the suffix
+// in any case, spaces allowed before it).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if len(t) > len(u.suffix) && strings.EqualFold(t[len(t)-len(u.suffix):], u.suffix) {
+			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %q: want a number of bytes, or one with KiB, MiB, GiB or TiB, e.g. 10GiB", s)
+	}
+	return n * mult, nil
 }
