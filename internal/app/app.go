@@ -209,6 +209,7 @@ func Start(ctx context.Context, cfg config.Server, log *slog.Logger, stdout io.W
 	if err != nil {
 		return nil, err
 	}
+	restoreCfg.Gather = cfg.RestoreGather
 	classTiers, err := object.ParseClassTiers(cfg.ClassTiers)
 	if err != nil {
 		return nil, err

@@ -53,7 +53,11 @@ type Server struct {
 	// RestoreLatency overrides restore times: "[CLASS.]Tier=duration,..."
 	// in model time (see object.ParseRestoreLatency).
 	RestoreLatency string
-	RestoreEvery   time.Duration // how often the restore worker polls
+	// RestoreGather batches restores that fall due close together: the
+	// worker claims due jobs once one has been due for this share of its
+	// restore time (see object.RestoreConfig.Gather).
+	RestoreGather float64
+	RestoreEvery  time.Duration // how often the restore worker polls
 	// ClassTiers overrides which tier each storage class is stored on:
 	// "CLASS=tier,..." with tier hot, archive or remote (see
 	// object.ParseClassTiers).
@@ -140,6 +144,7 @@ func Defaults() Server {
 		LogLevel: "info", LogFormat: "text", RestoreEvery: 250 * time.Millisecond, RestoreLease: time.Minute,
 		PackSize: 256 << 20, PackData: 4, PackParity: 2, SealEvery: time.Hour, ScrubEvery: 7 * 24 * time.Hour, CompactEvery: 24 * time.Hour,
 		CompactMinAge: DefaultCompactMinAge, CompactLiveRatio: 0.5, FreeTierBytes: DefaultFreeTierBytes,
+		RestoreGather:  0.05,
 		NotifyRetryMin: time.Second, NotifyRetryMax: 5 * time.Minute, NotifyMaxAttempts: 100,
 		Remote: Remote{Region: "us-east-1", PathStyle: true},
 	}
@@ -169,9 +174,10 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	fs.DurationVar(&c.ScrubEvery, "scrub-every", c.ScrubEvery, "verify and repair every archive pack this often (0: never)")
 	fs.DurationVar(&c.CompactEvery, "compact-every", c.CompactEvery, "reclaim the space of deleted archived objects this often (0: never)")
 	fs.IntVar(&c.CompactMinAge, "compact-min-age", c.CompactMinAge, "model days every object of an archive pack must have been stored before compaction rewrites it; 180 is DEEP_ARCHIVE's minimum storage duration, the longest of the classes a pack mixes, so it protects every object")
+	fs.Float64Var(&c.RestoreGather, "restore-gather", c.RestoreGather, "batch restores falling due close together: claim due jobs once one has been due for this share of its restore time, in [0, 0.5] (0: at once)")
 	fs.Float64Var(&c.CompactLiveRatio, "compact-live-ratio", c.CompactLiveRatio, "compact archive packs whose live objects fill less than this share of them, in (0, 1]")
 	fs.Var((*byteSize)(&c.FreeTierBytes), "free-tier-bytes", "monthly allowance of the FreeTier data retrieval policy: a `size` in bytes, or with a suffix KiB, MiB, GiB, TiB (0: no free allowance)")
-	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=12h" ("0s": as fast as the media allows)`)
+	fs.StringVar(&c.RestoreLatency, "restore-latency", c.RestoreLatency, `restore times in model time, e.g. "Standard=4h,Bulk=8h,DEEP_ARCHIVE.Standard=11h" ("0s": as fast as the media allows)`)
 	fs.DurationVar(&c.RestoreEvery, "restore-every", c.RestoreEvery, "poll interval of the restore worker")
 	fs.DurationVar(&c.RestoreLease, "restore-lease", c.RestoreLease, "how long a worker holds a restore job before another may take it over")
 	fs.StringVar(&c.ClassTiers, "class-tiers", c.ClassTiers, `tier of each storage class, e.g. "GLACIER=remote,DEEP_ARCHIVE=remote" (tiers: hot, archive, remote; default: GLACIER_IR, GLACIER, DEEP_ARCHIVE on archive, the rest hot)`)
@@ -262,6 +268,9 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	}
 	if c.CompactMinAge < 0 {
 		return c, fs, fmt.Errorf("config: compact-min-age must not be negative")
+	}
+	if !(c.RestoreGather >= 0 && c.RestoreGather <= 0.5) {
+		return c, fs, fmt.Errorf("config: restore-gather must be between 0 and 0.5")
 	}
 	if !(c.CompactLiveRatio > 0 && c.CompactLiveRatio <= 1) {
 		return c, fs, fmt.Errorf("config: compact-live-ratio must be more than 0 and at most 1")

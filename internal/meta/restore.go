@@ -96,6 +96,12 @@ type RestoreStore interface {
 	// lease is free or expired, lowest Priority then earliest Due first,
 	// to owner until now+lease.
 	ClaimRestores(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]RestoreJob, error)
+	// RestoreGathered reports whether a pending job whose lease is free
+	// or expired at now has been due for at least gather times its own
+	// restore time (Due − Requested): the moment a worker claims every
+	// due job, so that jobs falling due close together are read
+	// together.
+	RestoreGathered(ctx context.Context, now time.Time, gather float64) (bool, error)
 	// CompleteRestore finishes a claimed job: the object gets its
 	// restored copy (c.Copy, now referenced) expiring at c.Expiry, the
 	// job is done and c.Meter is counted, in one commit. If the key no

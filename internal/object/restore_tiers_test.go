@@ -253,3 +253,71 @@ func TestRestoresBatchedPerPack(t *testing.T) {
 		t.Errorf("no bytes metered")
 	}
 }
+
+// TestRestoresGathered: with Gather, restores requested a little apart
+// are claimed together once the first has been due for its share of
+// the restore time, read in one batch, and none completes early.
+func TestRestoresGathered(t *testing.T) {
+	f := &fixture{t: t, dir: t.TempDir(), clock: clock.NewFake(time.Date(2026, 3, 10, 10, 30, 0, 0, time.UTC))}
+	var dirs []string
+	for i := range 6 {
+		dirs = append(dirs, filepath.Join(f.dir, fmt.Sprintf("disk%d", i)))
+	}
+	ps, err := pack.Open(pack.Config{StateDir: filepath.Join(f.dir, "archive-state"), Dirs: dirs, PackSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	arch := &batchCounter{Store: ps}
+	f.tune = func(c *Config) {
+		c.Archive = arch
+		c.Restore = RestoreConfig{Gather: 0.1, Latency: map[string]map[string]float64{Glacier: {TierStandard: 1.0 / 24}}} // 1 h
+	}
+	f.open()
+	t.Cleanup(func() { f.meta.Close() })
+	ctx := context.Background()
+	if err := f.svc.CreateBucket(ctx, "data", "", "owner"); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"a", "b", "c"}
+	for _, k := range keys {
+		f.put("data", k, Glacier, []byte(strings.Repeat(k, 5000)))
+	}
+	if err := ps.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// a, then b two minutes later, then c ten minutes after a.
+	for i, k := range keys {
+		if _, err := f.restore(k, 1, TierStandard); err != nil {
+			t.Fatal(err)
+		}
+		if i < len(keys)-1 {
+			f.clock.Advance([]time.Duration{2 * time.Minute, 8 * time.Minute}[i])
+		}
+	}
+	// Now: a was requested 10 minutes ago. a is due in 50 minutes and
+	// gathered 6 minutes (a tenth of its hour) after that.
+	f.clock.Advance(55 * time.Minute) // a due, not gathered; b due
+	if got := f.run(); got != 0 {
+		t.Fatalf("ran %d jobs before any was gathered, want 0", got)
+	}
+	f.clock.Advance(time.Minute) // a gathered; b due; c not due
+	if got := f.run(); got != 2 {
+		t.Fatalf("ran %d jobs once a was gathered, want a and b", got)
+	}
+	if arch.batch != 1 || arch.batchedBlobs != 2 {
+		t.Errorf("archive reads: %d batches of %d blobs; want one batch of 2", arch.batch, arch.batchedBlobs)
+	}
+	if _, err := f.get("data", "c"); err == nil {
+		t.Error("c served before its restore time")
+	}
+	f.clock.Advance(10 * time.Minute) // c due and gathered
+	if got := f.run(); got != 1 {
+		t.Fatalf("ran %d jobs, want c", got)
+	}
+	for _, k := range keys {
+		if got, err := f.get("data", k); err != nil || string(got) != strings.Repeat(k, 5000) {
+			t.Errorf("get %s: %d bytes, %v", k, len(got), err)
+		}
+	}
+}

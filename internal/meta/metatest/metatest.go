@@ -93,6 +93,7 @@ var tests = []struct {
 
 	{"Restore/Start", testRestoreStart},
 	{"Restore/Claim", testRestoreClaim},
+	{"Restore/Gathered", testRestoreGathered},
 	{"Restore/Complete", testRestoreComplete},
 	{"Restore/Cancelled", testRestoreCancelled},
 	{"Restore/Failed", testRestoreFailed},

@@ -119,6 +119,45 @@ func testRestoreClaim(t *testing.T, s meta.Store) {
 	}
 }
 
+func testRestoreGathered(t *testing.T, s meta.Store) {
+	gathered := func(now time.Time) bool {
+		t.Helper()
+		ok, err := s.RestoreGathered(t.Context(), now, 0.1)
+		must(t, "RestoreGathered", err)
+		return ok
+	}
+	if gathered(stamp.Add(time.Hour)) {
+		t.Error("no jobs: gathered")
+	}
+	// Requested at stamp, due 10 minutes later: gathered one minute after.
+	putArchived(t, s, "a")
+	startJob(t, s, "a", "j1", "Standard", 1, stamp.Add(10*time.Minute))
+	if gathered(stamp.Add(10 * time.Minute)) {
+		t.Error("gathered as soon as due, want a tenth of its restore time later")
+	}
+	if !gathered(stamp.Add(11 * time.Minute)) {
+		t.Error("not gathered a tenth of its restore time after due")
+	}
+	// A leased job does not count until its lease runs out.
+	jobs, err := s.ClaimRestores(t.Context(), stamp.Add(11*time.Minute), "w1", time.Minute, 10)
+	must(t, "ClaimRestores", err)
+	if len(jobs) != 1 {
+		t.Fatalf("claimed %d jobs, want 1", len(jobs))
+	}
+	if gathered(stamp.Add(11*time.Minute + 30*time.Second)) {
+		t.Error("a leased job counts as gathered")
+	}
+	if !gathered(stamp.Add(12 * time.Minute)) {
+		t.Error("a job whose lease ran out is not gathered")
+	}
+	// An instant restore (due when requested) is gathered at once.
+	putArchived(t, s, "b")
+	startJob(t, s, "b", "j2", "Expedited", 0, stamp)
+	if !gathered(stamp) {
+		t.Error("an instant restore waits to be gathered")
+	}
+}
+
 func testRestoreComplete(t *testing.T, s meta.Store) {
 	putArchived(t, s, "a")
 	startJob(t, s, "a", "j1", "Standard", 1, stamp)

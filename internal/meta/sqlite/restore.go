@@ -133,6 +133,18 @@ func (s *Store) ClaimRestores(ctx context.Context, now time.Time, owner string, 
 	return out, err
 }
 
+// RestoreGathered implements meta.Store.
+func (s *Store) RestoreGathered(ctx context.Context, now time.Time, gather float64) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM restore_jobs WHERE state = ? AND due <= ? AND lease_until <= ?
+		AND due + CAST((due - requested) * ? AS INTEGER) <= ? LIMIT 1`,
+		meta.RestorePending, nanos(now), nanos(now), gather, nanos(now)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // jobObject returns the object version j restores and its seq, or nil
 // when the key no longer holds it.
 func jobObject(ctx context.Context, tx *sql.Tx, j *meta.RestoreJob) (*meta.Object, int64, error) {
