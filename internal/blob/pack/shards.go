@@ -280,7 +280,13 @@ type setReader struct {
 	pos, end int64
 	buf      []byte // verified content from bufOff
 	bufOff   int64
+	advised  int64 // content offset up to which read-ahead was asked
 }
+
+// readAheadWindow is how much content a setReader asks the kernel to
+// read ahead of the batch it verifies, so that disk reads overlap the
+// checksumming and hashing of the bytes before them.
+const readAheadWindow = 8 << 20
 
 func (r *setReader) Read(p []byte) (int, error) {
 	if r.pos >= r.end {
@@ -311,12 +317,34 @@ func (r *setReader) fill() error {
 		r.buf = make([]byte, count*int(bs))
 	}
 	r.buf = r.buf[:count*int(bs)]
+	r.readAhead(start + int64(count)*bs)
 	if err := s.readData(shard, row, count, r.buf); err != nil {
 		r.buf = r.buf[:0]
 		return err
 	}
 	r.bufOff = start
 	return nil
+}
+
+// readAhead asks for the window of content from `from` to be read ahead,
+// once the reader has consumed half of what it asked for before.
+func (r *setReader) readAhead(from int64) {
+	if r.advised >= r.end || r.advised > from+readAheadWindow/2 {
+		return
+	}
+	start, end := max(from, r.advised), min(r.end, from+readAheadWindow)
+	r.advised = end
+	s := r.set
+	bs, sl := int64(s.hdr.BlockSize), s.shardLen()
+	for start < end {
+		shard := int(start / sl)
+		stop := min(end, int64(shard+1)*sl)
+		first, last := (start%sl)/bs, (stop-int64(shard)*sl+bs-1)/bs
+		if f := s.file(shard); f != nil {
+			willNeed(f, s.recOff(int(first)), (last-first)*s.recSize())
+		}
+		start = stop
+	}
 }
 
 // ReadAt reads content bytes (for the trailer and index).
