@@ -366,6 +366,11 @@ func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Dura
 		err := s.storeOf(tier).(blob.BatchReader).ReadBatch(ctx, ids, func(id string, rd io.Reader) error {
 			r := byID[id]
 			delete(byID, id)
+			if r.o.Size > restoreAheadMin {
+				ra := newReadAhead(rd, restoreAheadChunk, 4)
+				defer ra.Close()
+				rd = ra
+			}
 			copy, inline, err := s.copyOut(ctx, owner, r.j, r.o, rd)
 			if err != nil {
 				count(r.j, err)
@@ -388,6 +393,13 @@ func (s *Service) RunRestores(ctx context.Context, owner string, lease time.Dura
 	}
 	return done, errors.Join(errs...)
 }
+
+// Restores of objects over restoreAheadMin read the archive a few
+// chunks ahead of the copy they write (see readAhead).
+const (
+	restoreAheadMin   = 4 << 20
+	restoreAheadChunk = 1 << 20
+)
 
 // restoreRun is a claimed job with the object it restores.
 type restoreRun struct {
