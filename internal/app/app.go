@@ -400,7 +400,7 @@ func (s *Server) maintainArchive(ctx context.Context) {
 			case err != nil && ctx.Err() == nil:
 				s.log.Warn("scrub archive", "err", err)
 			case len(rep.Unrecoverable) > 0:
-				s.log.Error("scrub found unrecoverable archive damage", "objects", rep.Unrecoverable)
+				s.log.Error("scrub found unrecoverable archive damage", "objects", rep.Unrecoverable, "keys", s.ops.damagedKeys(ctx, rep.Unrecoverable))
 			default:
 				s.log.Info("scrubbed archive", "packs", rep.Packs, "blocks_repaired", rep.BlocksRepaired, "shards_rebuilt", rep.ShardsRebuilt)
 			}

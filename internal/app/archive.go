@@ -119,14 +119,41 @@ func (a *archiveOps) Scrub(ctx context.Context) (adminapi.ScrubReport, error) {
 	}
 	out := adminapi.ScrubReport{Packs: rep.Packs, Blocks: rep.Blocks, BlocksRepaired: rep.BlocksRepaired,
 		ShardsRebuilt: rep.ShardsRebuilt, Objects: rep.Objects, Unrecoverable: []adminapi.DamagedObject{}}
-	for _, id := range rep.Unrecoverable {
+	out.Unrecoverable = append(out.Unrecoverable, a.damaged(ctx, rep.Unrecoverable)...)
+	return out, nil
+}
+
+// damaged names the archived blobs ids by the object (or part) each was
+// stored for, from its pack label.
+func (a *archiveOps) damaged(ctx context.Context, ids []string) []adminapi.DamagedObject {
+	var out []adminapi.DamagedObject
+	for _, id := range ids {
 		d := adminapi.DamagedObject{Blob: id}
 		if e, err := a.store.Stat(ctx, id); err == nil {
 			d.Bucket, d.Key, d.VersionID, d.UploadID, d.PartNumber = e.Label.Bucket, e.Label.Key, e.Label.VersionID, e.Label.UploadID, e.Label.PartNumber
 		}
-		out.Unrecoverable = append(out.Unrecoverable, d)
+		out = append(out, d)
 	}
-	return out, nil
+	return out
+}
+
+// damagedKeys is damaged as "bucket/key" strings (with the version or
+// part where there is one), for the log.
+func (a *archiveOps) damagedKeys(ctx context.Context, ids []string) []string {
+	var out []string
+	for _, d := range a.damaged(ctx, ids) {
+		k := d.Bucket + "/" + d.Key
+		switch {
+		case d.Bucket == "":
+			k = "blob " + d.Blob + " (no label)"
+		case d.PartNumber > 0:
+			k += fmt.Sprintf(" (upload %s part %d)", d.UploadID, d.PartNumber)
+		case d.VersionID != "":
+			k += "?versionId=" + d.VersionID
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // Compact implements adminapi.Archive.
