@@ -148,7 +148,7 @@ func (a *archiveOps) damagedKeys(ctx context.Context, ids []string) []string {
 			k = "blob " + d.Blob + " (no label)"
 		case d.PartNumber > 0:
 			k += fmt.Sprintf(" (upload %s part %d)", d.UploadID, d.PartNumber)
-		case d.VersionID != "":
+		case d.VersionID != "" && d.VersionID != "null":
 			k += "?versionId=" + d.VersionID
 		}
 		out = append(out, k)
