@@ -203,7 +203,10 @@ func (b *batchCounter) ReadBatch(ctx context.Context, ids []string, fn func(stri
 
 // TestRestoresBatchedPerPack: due jobs whose objects share packs are
 // read in one batch, not object by object, and each is restored intact.
-func TestRestoresBatchedPerPack(t *testing.T) {
+// packFixture is a fixture whose archive is a pack store (64 KiB packs
+// over six directories) that counts its reads, with bucket "data"; tune
+// may change the service's configuration further.
+func packFixture(t *testing.T, tune func(*Config)) (*fixture, *pack.Store, *batchCounter) {
 	f := &fixture{t: t, dir: t.TempDir(), clock: clock.NewFake(time.Date(2026, 3, 10, 10, 30, 0, 0, time.UTC))}
 	var dirs []string
 	for i := range 6 {
@@ -215,13 +218,23 @@ func TestRestoresBatchedPerPack(t *testing.T) {
 	}
 	t.Cleanup(func() { ps.Close() })
 	arch := &batchCounter{Store: ps}
-	f.tune = func(c *Config) { c.Archive = arch }
+	f.tune = func(c *Config) {
+		c.Archive = arch
+		if tune != nil {
+			tune(c)
+		}
+	}
 	f.open()
 	t.Cleanup(func() { f.meta.Close() })
-	ctx := context.Background()
-	if err := f.svc.CreateBucket(ctx, "data", "", "owner"); err != nil {
+	if err := f.svc.CreateBucket(context.Background(), "data", "", "owner"); err != nil {
 		t.Fatal(err)
 	}
+	return f, ps, arch
+}
+
+func TestRestoresBatchedPerPack(t *testing.T) {
+	f, ps, arch := packFixture(t, nil)
+	ctx := context.Background()
 	const n = 40
 	bodies := map[string]string{}
 	for i := range n {
@@ -258,27 +271,10 @@ func TestRestoresBatchedPerPack(t *testing.T) {
 // are claimed together once the first has been due for its share of
 // the restore time, read in one batch, and none completes early.
 func TestRestoresGathered(t *testing.T) {
-	f := &fixture{t: t, dir: t.TempDir(), clock: clock.NewFake(time.Date(2026, 3, 10, 10, 30, 0, 0, time.UTC))}
-	var dirs []string
-	for i := range 6 {
-		dirs = append(dirs, filepath.Join(f.dir, fmt.Sprintf("disk%d", i)))
-	}
-	ps, err := pack.Open(pack.Config{StateDir: filepath.Join(f.dir, "archive-state"), Dirs: dirs, PackSize: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ps.Close() })
-	arch := &batchCounter{Store: ps}
-	f.tune = func(c *Config) {
-		c.Archive = arch
+	f, ps, arch := packFixture(t, func(c *Config) {
 		c.Restore = RestoreConfig{Gather: 0.1, Latency: map[string]map[string]float64{Glacier: {TierStandard: 1.0 / 24}}} // 1 h
-	}
-	f.open()
-	t.Cleanup(func() { f.meta.Close() })
+	})
 	ctx := context.Background()
-	if err := f.svc.CreateBucket(ctx, "data", "", "owner"); err != nil {
-		t.Fatal(err)
-	}
 	keys := []string{"a", "b", "c"}
 	for _, k := range keys {
 		f.put("data", k, Glacier, []byte(strings.Repeat(k, 5000)))
