@@ -31,7 +31,7 @@ const usage = `firn — a self-hosted, S3-compatible archival storage server
 Usage:
   firn server [flags]     run the S3 server (firn server -h for flags)
   firn pack ls|extract    read archive packs without the server (firn pack -h)
-  firn admin ...          users and keys, master key rotation, restore jobs, retrieval policy (firn admin)
+  firn admin ...          users and keys, master key rotation, restore jobs, retrieval policy, archive scrub/compaction (firn admin)
   firn report audit       who did what, denied requests (firn report)
   firn get s3://B/K [DEST]  download any object, restoring an archived one first (firn get -h)
   firn restore s3://B/P   plan, cost and run the restore of every archived object under a prefix (firn restore -h)
