@@ -160,20 +160,20 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 		return 0, err
 	}
 	outcome, err := s.restoreObject(ctx, req, tier, policy)
-	if errors.Is(err, errCopyExpired) {
+	for range expireTries {
+		if !errors.Is(err, errCopyExpired) {
+			return outcome, err
+		}
 		// The restored copy's time is up but the sweep has not dropped it
-		// yet. It is gone (GET and HEAD say so): drop it, and every other
-		// copy as overdue, as the sweep would, then start afresh.
-		for {
-			n, err := s.ExpireRestores(ctx, expireBatch)
-			if err != nil {
-				return 0, err
-			}
-			if n < expireBatch {
-				break
-			}
+		// yet. It is gone (GET and HEAD say so): sweep a batch of overdue
+		// copies, oldest first, as the worker would, then start afresh.
+		if _, err := s.ExpireRestores(ctx, expireBatch); err != nil {
+			return 0, err
 		}
 		outcome, err = s.restoreObject(ctx, req, tier, policy)
+	}
+	if errors.Is(err, errCopyExpired) {
+		return 0, ErrSlowDown // the sweep is far behind: the client retries
 	}
 	return outcome, err
 }
@@ -182,9 +182,16 @@ func (s *Service) RestoreObject(ctx context.Context, req RestoreRequest) (Restor
 // past its expiry, not yet dropped.
 var errCopyExpired = errors.New("restored copy expired")
 
-// expireBatch is how many overdue copies a restore request drops at a
-// time when it finds its object's among them.
-const expireBatch = 1000
+// ErrSlowDown: the server is behind on work a request depends on; the
+// client should retry later (S3's 503 SlowDown).
+var ErrSlowDown = errors.New("please reduce your request rate")
+
+// A restore request that finds its object's copy overdue sweeps at most
+// expireTries batches of expireBatch overdue copies itself.
+const (
+	expireBatch = 1000
+	expireTries = 3
+)
 
 // restoreObject decides a restore request in one metadata transaction.
 func (s *Service) restoreObject(ctx context.Context, req RestoreRequest, tier string, policy retrieval.Policy) (RestoreOutcome, error) {
@@ -230,7 +237,10 @@ func (s *Service) restoreObject(ctx context.Context, req RestoreRequest, tier st
 			j := *active
 			j.Tier, j.Priority = tier, tierRank[tier]
 			if due := now.Add(s.latency(class, tier)); due.Before(j.Due) {
-				j.Due = due
+				// The job now runs at the faster tier from now: its
+				// restore time (what Gather and the policy count) is
+				// that tier's, not the time already spent waiting.
+				j.Due, j.Requested = due, now
 			}
 			if tier == TierStandard && !itArchive {
 				probe := j

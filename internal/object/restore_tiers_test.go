@@ -317,3 +317,33 @@ func TestRestoresGathered(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradedRestoreGathersFromUpgrade: a restore upgraded to a faster
+// tier counts its gather window from the upgrade, not from the first
+// request, so an Expedited upgrade of a long-waiting Bulk job still
+// finishes within Expedited's minutes.
+func TestUpgradedRestoreGathersFromUpgrade(t *testing.T) {
+	f := &fixture{t: t, dir: t.TempDir(), clock: clock.NewFake(time.Date(2026, 3, 10, 10, 30, 0, 0, time.UTC))}
+	f.tune = func(c *Config) { c.Restore = RestoreConfig{Gather: DefaultRestoreGather} }
+	f.open()
+	t.Cleanup(func() { f.meta.Close() })
+	if err := f.svc.CreateBucket(context.Background(), "data", "", "owner"); err != nil {
+		t.Fatal(err)
+	}
+	f.put("data", "g", Glacier, []byte("glacier bytes"))
+	if _, err := f.restore("g", 1, TierBulk); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(7 * time.Hour)
+	if out, err := f.restore("g", 1, TierExpedited); err != nil || out != RestoreUpgraded {
+		t.Fatalf("upgrade: %v %v", out, err)
+	}
+	// Expedited takes 3 minutes; with the gather, at most 5% more.
+	f.clock.Advance(3*time.Minute + 10*time.Second)
+	if got := f.run(); got != 1 {
+		t.Fatalf("upgraded restore not done 3m10s after the upgrade (ran %d)", got)
+	}
+	if b, err := f.get("data", "g"); err != nil || string(b) != "glacier bytes" {
+		t.Errorf("get: %q %v", b, err)
+	}
+}

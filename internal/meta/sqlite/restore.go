@@ -56,7 +56,7 @@ func queryJobs(ctx context.Context, q querier, query string, args ...any) ([]met
 
 func upsertJob(ctx context.Context, tx *sql.Tx, j *meta.RestoreJob) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO restore_jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, priority = excluded.priority, days = excluded.days,
+		ON CONFLICT (id) DO UPDATE SET tier = excluded.tier, priority = excluded.priority, days = excluded.days, requested = excluded.requested,
 		due = excluded.due, state = excluded.state, lease_owner = excluded.lease_owner, lease_until = excluded.lease_until,
 		completed = excluded.completed, expiry = excluded.expiry, error = excluded.error`,
 		j.ID, j.Bucket, j.Key, j.VersionID, j.ObjectETag, nanos(j.ObjectModified), j.StorageClass, j.Tier, j.Priority, j.Days, j.Bytes,
