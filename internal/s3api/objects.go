@@ -374,6 +374,20 @@ func (h *Handler) getObject(rq *request, head bool) error {
 	if rd.ReadCloser != nil {
 		defer rd.Close()
 	}
+	var first *[]byte
+	if !head && rd.Length > 0 {
+		// Read the first bytes before any header is set and the status
+		// line goes out: bytes that cannot be read at all (an archive
+		// block damaged beyond repair) then get a plain 500 instead of a
+		// connection closed without an answer.
+		first = firstBytes.Get().(*[]byte)
+		defer firstBytes.Put(first)
+		n, err := io.ReadFull(rd, (*first)[:min(rd.Length, int64(len(*first)))])
+		if err != nil {
+			return fmt.Errorf("read object %s/%s: %w", rq.bucket, rq.key, err)
+		}
+		*first = (*first)[:n]
+	}
 	setObjectHeaders(hd, o)
 	h.setExpiration(rq, o)
 	h.setVersionID(rq, rq.bucket, o.VersionID)
@@ -405,19 +419,6 @@ func (h *Handler) getObject(rq *request, head bool) error {
 		if rd.Length > 0 || in.PartNumber > 0 {
 			hd.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", rd.Offset, rd.Offset+rd.Length-1, o.Size))
 		}
-	}
-	var first *[]byte
-	if !head && rd.Length > 0 {
-		// Read the first bytes before the status line goes out: bytes that
-		// cannot be read at all (an archive block damaged beyond repair)
-		// then get a 500 instead of a connection closed without an answer.
-		first = firstBytes.Get().(*[]byte)
-		defer firstBytes.Put(first)
-		n, err := io.ReadFull(rd, (*first)[:min(rd.Length, int64(len(*first)))])
-		if err != nil {
-			return fmt.Errorf("read object %s/%s: %w", rq.bucket, rq.key, err)
-		}
-		*first = (*first)[:n]
 	}
 	rq.w.WriteHeader(status)
 	if head || rd.Length == 0 {
