@@ -197,6 +197,7 @@ var errorMap = []struct {
 	{object.ErrRestoreNotAllowed, errRestoreNotAllowed},
 	{object.ErrActiveTier, errObjectInActiveTier},
 	{object.ErrRestoreInProgress, errRestoreAlreadyInProgress},
+	{object.ErrSlowDown, errSlowDown},
 	{object.ErrBucketAlreadyOwnedByYou, errBucketAlreadyOwnedByYou},
 	{object.ErrBucketAlreadyExists, errBucketAlreadyExists},
 	{object.ErrInvalidLocation, errIllegalLocation},
