@@ -266,8 +266,8 @@ func LoadServer(args []string, env func(string) string) (Server, *flag.FlagSet, 
 	if c.DayLength <= 0 {
 		return c, fs, fmt.Errorf("config: day-length must be positive")
 	}
-	if c.CompactMinAge < 0 {
-		return c, fs, fmt.Errorf("config: compact-min-age must not be negative")
+	if c.CompactMinAge < 0 || c.CompactMinAge > 36500 {
+		return c, fs, fmt.Errorf("config: compact-min-age must be between 0 and 36500 days")
 	}
 	if !(c.RestoreGather >= 0 && c.RestoreGather <= 0.5) {
 		return c, fs, fmt.Errorf("config: restore-gather must be between 0 and 0.5")

@@ -94,6 +94,9 @@ func TestErrors(t *testing.T) {
 		{"decimal free tier unit", []string{"--free-tier-bytes", "10GB"}, nil},
 		{"bad free tier env", nil, map[string]string{"FIRN_FREE_TIER_BYTES": "lots"}},
 		{"negative min age", []string{"--compact-min-age", "-1"}, nil},
+		{"min age that would overflow", []string{"--compact-min-age", "200000"}, nil},
+		{"negative restore gather", []string{"--restore-gather", "-0.1"}, nil},
+		{"restore gather above half", nil, map[string]string{"FIRN_RESTORE_GATHER": "0.6"}},
 		{"zero live ratio", []string{"--compact-live-ratio", "0"}, nil},
 		{"live ratio above 1", nil, map[string]string{"FIRN_COMPACT_LIVE_RATIO": "1.5"}},
 	}
