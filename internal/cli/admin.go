@@ -18,6 +18,7 @@ import (
 
 const adminUsage = `Usage:
   firn admin restore list [--data DIR] [--state pending|done|expired|cancelled|failed] [--limit N] [--json]
+  firn admin restore status [--data DIR] [--json]                        jobs and bytes by state and tier: the restores' progress
   firn admin retrieval-policy [--data DIR] [--json]                      show the policy
   firn admin retrieval-policy [--data DIR] --set None|FreeTier|BytesPerHour [--bytes-per-hour N]
   firn admin lifecycle status [--data DIR] [--json]                      backlog and lateness of lifecycle actions
@@ -56,6 +57,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	switch {
 	case args[0] == "restore" && len(args) > 1 && args[1] == "list":
 		return adminRestoreList(ctx, args[2:], stdout, stderr)
+	case args[0] == "restore" && len(args) > 1 && args[1] == "status":
+		return adminRestoreStatus(ctx, args[2:], stdout, stderr)
 	case args[0] == "retrieval-policy":
 		return adminPolicy(ctx, args[1:], stdout, stderr)
 	case args[0] == "lifecycle" && len(args) > 1 && args[1] == "status":
@@ -103,6 +106,47 @@ func dataFlag(fs *flag.FlagSet) *string {
 		def = "./firn-data"
 	}
 	return fs.String("data", def, "data directory")
+}
+
+// adminRestoreStatus prints how many restore jobs, and bytes, are in
+// each state and tier, and how far the pending ones have to go.
+func adminRestoreStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, data := adminFlags("firn admin restore status", stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	svc, closer, code := openAdmin(*data, stderr)
+	if closer == nil {
+		return code
+	}
+	defer closer.Close()
+	totals, err := svc.RestoreTotals(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "firn admin:", err)
+		return ExitFailure
+	}
+	if *asJSON {
+		if totals == nil {
+			totals = []meta.RestoreTotal{}
+		}
+		return printJSON(stdout, stderr, totals)
+	}
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tTIER\tJOBS\tBYTES")
+	var pending, finished, pendingBytes, finishedBytes int64
+	for _, t := range totals {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", t.State, t.Tier, t.Jobs, human(t.Bytes))
+		switch t.State {
+		case meta.RestorePending:
+			pending, pendingBytes = pending+t.Jobs, pendingBytes+t.Bytes
+		case meta.RestoreDone, meta.RestoreExpired:
+			finished, finishedBytes = finished+t.Jobs, finishedBytes+t.Bytes
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "%d restores pending (%s), %d completed (%s)\n", pending, human(pendingBytes), finished, human(finishedBytes))
+	return ExitOK
 }
 
 func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/firnhq/firn/internal/app"
 	"github.com/firnhq/firn/internal/config"
+	"github.com/firnhq/firn/internal/meta"
+	"github.com/firnhq/firn/internal/object"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -72,8 +75,34 @@ func TestAdmin(t *testing.T) {
 		<Filter/><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>`), ""); err != nil {
 		t.Fatal(err)
 	}
+	// A pending restore, for restore status.
+	if code, out, _ := runCLI(t, "admin", "restore", "status", "--data", dir, "--json"); code != ExitOK || strings.TrimSpace(out) != "[]" {
+		t.Errorf("restore status with no jobs: exit %d, got %q, want []", code, out)
+	}
+	ctx := context.Background()
+	if err := svc.CreateBucket(ctx, "cold", "", "AK"); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("x", 1000)
+	if _, err := svc.PutObject(ctx, object.PutInput{Bucket: "cold", Key: "k", Owner: "AK", Body: strings.NewReader(body),
+		Size: int64(len(body)), StorageClass: object.Glacier}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.RestoreObject(ctx, object.RestoreRequest{Bucket: "cold", Key: "k", Days: 1, Tier: object.TierStandard}); err != nil {
+		t.Fatal(err)
+	}
 	closer.Close()
-	code, out, errs := runCLI(t, "admin", "lifecycle", "status", "--data", dir, "--json")
+	code, out, errs := runCLI(t, "admin", "restore", "status", "--data", dir, "--json")
+	var totals []meta.RestoreTotal
+	if err := json.Unmarshal([]byte(out), &totals); code != ExitOK || err != nil ||
+		!slices.Equal(totals, []meta.RestoreTotal{{State: meta.RestorePending, Tier: "Standard", Jobs: 1, Bytes: 1000}}) {
+		t.Errorf("restore status: exit %d, got %q (%v, %s)", code, out, err, errs)
+	}
+	if code, out, _ := runCLI(t, "admin", "restore", "status", "--data", dir); code != ExitOK ||
+		!strings.Contains(out, "1 restores pending (1000 B), 0 completed") {
+		t.Errorf("restore status table: exit %d, got %q", code, out)
+	}
+	code, out, errs = runCLI(t, "admin", "lifecycle", "status", "--data", dir, "--json")
 	var st struct {
 		Buckets []string
 		Due     int64

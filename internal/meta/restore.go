@@ -125,6 +125,17 @@ type RestoreStore interface {
 	// CompletedRestores returns the jobs that completed a restore (done
 	// or since expired) in [from, to).
 	CompletedRestores(ctx context.Context, from, to time.Time) ([]RestoreJob, error)
+	// RestoreTotals counts every job by state and tier, with their bytes,
+	// ordered by state then tier: the progress of the restores asked.
+	RestoreTotals(ctx context.Context) ([]RestoreTotal, error)
+}
+
+// RestoreTotal is the number of jobs in one state and tier, and their
+// bytes.
+type RestoreTotal struct {
+	State, Tier string
+	Jobs        int64
+	Bytes       int64
 }
 
 // SettingStore keeps small named settings (e.g. the data retrieval

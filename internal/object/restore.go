@@ -589,6 +589,12 @@ func (s *Service) ListRestores(ctx context.Context, state string, limit int) ([]
 	return s.meta.ListRestores(ctx, state, limit)
 }
 
+// RestoreTotals counts the restore jobs by state and tier, for the
+// admin view of their progress.
+func (s *Service) RestoreTotals(ctx context.Context) ([]meta.RestoreTotal, error) {
+	return s.meta.RestoreTotals(ctx)
+}
+
 // ParseRestoreLatency reads restore latencies written as
 // "[CLASS.]Tier=duration,..." where each duration is model time (a
 // 24h-day's worth of hours, scaled by --day-length): "Standard=4h" sets

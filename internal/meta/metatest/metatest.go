@@ -101,6 +101,7 @@ var tests = []struct {
 	{"Lifecycle/Due", testLifecycleDue},
 	{"Restore/Expire", testRestoreExpire},
 	{"Restore/JobsSince", testRestoreJobsSince},
+	{"Restore/Totals", testRestoreTotals},
 	{"Settings", testSettings},
 	{"Counters", testCounters},
 

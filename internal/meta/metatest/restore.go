@@ -262,6 +262,37 @@ func testRestoreExpire(t *testing.T, s meta.Store) {
 	must(t, "StartRestore", err)
 }
 
+func testRestoreTotals(t *testing.T, s meta.Store) {
+	got, err := s.RestoreTotals(t.Context())
+	must(t, "RestoreTotals", err)
+	if len(got) != 0 {
+		t.Errorf("no jobs: got %v", got)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		putArchived(t, s, k)
+	}
+	startJob(t, s, "a", "j1", "Standard", 1, stamp)
+	startJob(t, s, "b", "j2", "Standard", 1, stamp)
+	startJob(t, s, "c", "j3", "Bulk", 2, stamp)
+	_, err = s.ClaimRestores(t.Context(), stamp, "w1", time.Minute, 10)
+	must(t, "ClaimRestores", err)
+	_, err = s.CompleteRestore(t.Context(), "j1", "w1", meta.RestoreCompletion{Copy: []meta.Segment{{BlobID: "copy-a", Size: 100}},
+		Completed: stamp, Expiry: stamp.Add(48 * time.Hour)})
+	must(t, "CompleteRestore", err)
+	o, err := s.GetObject(t.Context(), bucket, "b")
+	must(t, "GetObject", err)
+	got, err = s.RestoreTotals(t.Context())
+	must(t, "RestoreTotals", err)
+	want := []meta.RestoreTotal{
+		{State: meta.RestoreDone, Tier: "Standard", Jobs: 1, Bytes: o.Size},
+		{State: meta.RestorePending, Tier: "Bulk", Jobs: 1, Bytes: o.Size},
+		{State: meta.RestorePending, Tier: "Standard", Jobs: 1, Bytes: o.Size},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("totals: got %+v, want %+v", got, want)
+	}
+}
+
 func testRestoreJobsSince(t *testing.T, s meta.Store) {
 	for _, k := range []string{"a", "b", "c"} {
 		putArchived(t, s, k)

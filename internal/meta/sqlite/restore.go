@@ -360,6 +360,25 @@ func (s *Store) ListRestores(ctx context.Context, state string, limit int) ([]me
 	return queryJobs(ctx, s.r, `SELECT `+jobCols+` FROM restore_jobs WHERE state = ? ORDER BY requested DESC, id LIMIT ?`, state, limit)
 }
 
+// RestoreTotals implements meta.Store.
+func (s *Store) RestoreTotals(ctx context.Context) ([]meta.RestoreTotal, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT state, tier, COUNT(*), COALESCE(SUM(bytes), 0) FROM restore_jobs
+		GROUP BY state, tier ORDER BY state, tier`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []meta.RestoreTotal
+	for rows.Next() {
+		var t meta.RestoreTotal
+		if err := rows.Scan(&t.State, &t.Tier, &t.Jobs, &t.Bytes); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // txJobs reads jobs inside a write transaction.
 type txJobs struct {
 	ctx context.Context
