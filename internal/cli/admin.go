@@ -100,6 +100,22 @@ func openAdmin(data string, stderr io.Writer) (*object.Service, io.Closer, int) 
 	return svc, closer, ExitOK
 }
 
+// adminReader parses the flags of an admin command that reads the data
+// directory (--data, --json and those extra declares) and opens it; the
+// closer is nil when the command must exit with code.
+func adminReader(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*object.Service, io.Closer, bool, int) {
+	fs, data := adminFlags(name, stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, false, ExitUsage
+	}
+	svc, closer, code := openAdmin(*data, stderr)
+	return svc, closer, *asJSON, code
+}
+
 func dataFlag(fs *flag.FlagSet) *string {
 	def := os.Getenv("FIRN_DATA")
 	if def == "" {
@@ -111,12 +127,7 @@ func dataFlag(fs *flag.FlagSet) *string {
 // adminRestoreStatus prints how many restore jobs, and bytes, are in
 // each state and tier, and how far the pending ones have to go.
 func adminRestoreStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, data := adminFlags("firn admin restore status", stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
-	}
-	svc, closer, code := openAdmin(*data, stderr)
+	svc, closer, asJSON, code := adminReader("firn admin restore status", args, stderr, nil)
 	if closer == nil {
 		return code
 	}
@@ -126,7 +137,7 @@ func adminRestoreStatus(ctx context.Context, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "firn admin:", err)
 		return ExitFailure
 	}
-	if *asJSON {
+	if asJSON {
 		if totals == nil {
 			totals = []meta.RestoreTotal{}
 		}
@@ -150,14 +161,12 @@ func adminRestoreStatus(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, data := adminFlags("firn admin restore list", stderr)
-	state := fs.String("state", "", "only jobs in this state")
-	limit := fs.Int("limit", 100, "at most this many jobs, newest first")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
-	}
-	svc, closer, code := openAdmin(*data, stderr)
+	var state *string
+	var limit *int
+	svc, closer, asJSON, code := adminReader("firn admin restore list", args, stderr, func(fs *flag.FlagSet) {
+		state = fs.String("state", "", "only jobs in this state")
+		limit = fs.Int("limit", 100, "at most this many jobs, newest first")
+	})
 	if closer == nil {
 		return code
 	}
@@ -167,7 +176,7 @@ func adminRestoreList(ctx context.Context, args []string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "firn admin:", err)
 		return ExitFailure
 	}
-	if *asJSON {
+	if asJSON {
 		type row struct {
 			ID, Bucket, Key, StorageClass, Tier, State string
 			Days                                       int
@@ -261,12 +270,7 @@ func printJSON(stdout, stderr io.Writer, v any) int {
 }
 
 func adminLifecycleStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs, data := adminFlags("firn admin lifecycle status", stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage
-	}
-	svc, closer, code := openAdmin(*data, stderr)
+	svc, closer, asJSON, code := adminReader("firn admin lifecycle status", args, stderr, nil)
 	if closer == nil {
 		return code
 	}
@@ -276,7 +280,7 @@ func adminLifecycleStatus(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintln(stderr, "firn admin:", err)
 		return ExitFailure
 	}
-	if *asJSON {
+	if asJSON {
 		out := struct {
 			Buckets         []string
 			Due             int64
